@@ -1,0 +1,3 @@
+fn main() {
+    println!("wren {}", env!("CARGO_PKG_VERSION"));
+}
