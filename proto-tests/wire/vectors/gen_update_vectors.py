@@ -722,7 +722,7 @@ def gen_attr():
     m = announce(base_attrs() + [attr(EXT_COMM, b"".join(bytes(e) for e in ecs))])
     ok(AT, "extended-communities",
        "EXTENDED COMMUNITIES: route target 65001:100, IPv4 route origin 198.18.0.1:7, 4-octet-AS route target 4200000001:5 and a color, each kept as 8 raw octets.",
-       "RFC 4360 §4, RFC 5668", m, M(base_json(ext_communities=ecs), nlri=N))
+       "RFC 4360 §3, §4, §5, RFC 5668 §2, RFC 9012 §4.3", m, M(base_json(ext_communities=ecs), nlri=N))
 
     segs4 = [(SEQ, [4200000001, 65001])]
     at = [a_origin(0), a_as_path([(SEQ, [AS_TRANS, 65001])], four=False), a_next_hop(),
@@ -1376,16 +1376,25 @@ def check(path_, v, msg):
     ctx = v.get("ctx", {})
     e = v["expect"]
     assert set(e) in ({"message"}, {"message", "findings", "roundtrip"}, {"error"}), path_
+    wl = struct.unpack("!H", b[19:21])[0]
+    for x in e.get("findings", []) + ([e["error"]] if "error" in e else []):
+        o, n = x["offset"], x["notification"]
+        assert 0 <= o < len(b), path_
+        data = bytes.fromhex(n["data"])
+        if n["code"] == 3 and n["subcode"] == MISSING_WK:
+            # Missing attribute: at the Total Path Attribute Length, data = the type code.
+            assert o == HDR + 2 + wl and data == u8(x["attr_type"]), path_
+            continue
+        if x.get("attr_type") is not None:
+            assert b[o + 1] == x["attr_type"], path_ + ": offset is not at the attribute"
+        if n["code"] == 3 and data:
+            assert b[o:o + len(data)] == data, path_ + ": data is not the attribute at offset"
     if "error" in e:
         assert set(e["error"]) == {"offset", "notification", "reason"}
-        assert 0 <= e["error"]["offset"] < len(b), path_
         return
-    for f in e.get("findings", []):
-        assert 0 <= f["offset"] <= len(b), path_
     if e.get("findings"):
         return
     # A vector without findings must be structurally sound.
-    wl = struct.unpack("!H", b[19:21])[0]
     wd = b[21:21 + wl]
     al = struct.unpack("!H", b[21 + wl:23 + wl])[0]
     attrs = walk_attrs(b[23 + wl:23 + wl + al])
