@@ -55,6 +55,14 @@ pub mod update_sub {
     pub const MALFORMED_AS_PATH: u8 = 11;
 }
 
+/// Finite State Machine Error subcodes (RFC 6608 §4).
+pub mod fsm_sub {
+    pub const UNSPECIFIED: u8 = 0;
+    pub const UNEXPECTED_IN_OPENSENT: u8 = 1;
+    pub const UNEXPECTED_IN_OPENCONFIRM: u8 = 2;
+    pub const UNEXPECTED_IN_ESTABLISHED: u8 = 3;
+}
+
 /// ROUTE-REFRESH Message Error subcodes (RFC 7313 §5).
 pub mod route_refresh_sub {
     pub const INVALID_MESSAGE_LENGTH: u8 = 1;
@@ -129,7 +137,13 @@ pub enum EncodeError {
 impl WireError {
     /// Build an error with a NOTIFICATION `code`/`subcode` and its data field.
     #[cold]
-    pub fn new(offset: usize, code: u8, subcode: u8, data: Vec<u8>, reason: impl Into<String>) -> Self {
+    pub fn new(
+        offset: usize,
+        code: u8,
+        subcode: u8,
+        data: Vec<u8>,
+        reason: impl Into<String>,
+    ) -> Self {
         WireError {
             offset,
             notification: NotificationMsg {
