@@ -2,9 +2,12 @@
 //!
 //! Module map (see `../shared/DESIGN.md` in the project workspace and README.md):
 //! - [`wire`]: BGP message codec. Pure: no I/O, no tokio, never panics on input.
+//! - [`fsm`]: the per-peer session state machine (RFC 4271 §8). Pure: `handle(now, event) -> actions`.
+//! - [`config`]: the TOML config model, defaults and validation (file, key, reason).
 //!
 //! Supported standards (wire level): RFC 4271, 4760, 6793, 2918, 7313, 5492, 9072,
 //! 8950, 8654, 9234, 4724, 8538, 7911, 9494, 4456, 1997, 4360, 8092, 8203, 9003, 7606.
 
 pub mod config;
+pub mod fsm;
 pub mod wire;

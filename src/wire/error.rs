@@ -55,6 +55,14 @@ pub mod update_sub {
     pub const MALFORMED_AS_PATH: u8 = 11;
 }
 
+/// Finite State Machine Error subcodes (RFC 6608 §4).
+pub mod fsm_sub {
+    pub const UNSPECIFIED: u8 = 0;
+    pub const UNEXPECTED_IN_OPENSENT: u8 = 1;
+    pub const UNEXPECTED_IN_OPENCONFIRM: u8 = 2;
+    pub const UNEXPECTED_IN_ESTABLISHED: u8 = 3;
+}
+
 /// ROUTE-REFRESH Message Error subcodes (RFC 7313 §5).
 pub mod route_refresh_sub {
     pub const INVALID_MESSAGE_LENGTH: u8 = 1;
