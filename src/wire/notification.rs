@@ -224,9 +224,10 @@ impl fmt::Display for NotificationMsg {
             Some(n) => f.write_str(n)?,
             None => write!(f, "error code {}", self.code)?,
         }
+        // Subcode 0 means "no specific subcode" (RFC 4271 §4.5): not worth printing.
         match self.subcode_name() {
+            _ if self.subcode == 0 => {}
             Some(n) => write!(f, "/{n}")?,
-            None if self.subcode == 0 => {}
             None => write!(f, "/subcode {}", self.subcode)?,
         }
         match self.shutdown_communication() {
@@ -435,7 +436,7 @@ mod tests {
         );
         assert_eq!(
             NotificationMsg::send_hold_timer_expired().to_string(),
-            "Send Hold Timer Expired/Unspecific"
+            "Send Hold Timer Expired"
         );
         let bad = NotificationMsg::new(6, 2, b"\x09secret".to_vec()).to_string();
         assert!(

@@ -36,9 +36,10 @@
 //! (code 2). Version other than 4 -> subcode 1 with the 2-octet largest supported
 //! version as data; a parameter type other than Capabilities -> subcode 4 (RFC 9072 §3:
 //! also type 255 anywhere but the marker position). RFC 4271 defines no subcode for
-//! length fields that disagree with the message, so those use subcode 0, "Unspecific"
-//! (IANA OPEN Message Error subcodes registry), with no data. Semantic checks (peer AS,
-//! hold time, BGP identifier) are the FSM's: see the `validate_*` helpers.
+//! length fields that disagree with the message, so those use subcode 0: RFC 4271 §4.5,
+//! "If no appropriate Error Subcode is defined, then a zero (Unspecific) value is used".
+//! Semantic checks (peer AS, hold time, BGP identifier) are the FSM's: see the
+//! `validate_*` helpers.
 
 use std::net::Ipv4Addr;
 
@@ -53,7 +54,7 @@ use super::HEADER_LEN;
 
 /// The only BGP version (RFC 4271 §4.2).
 pub const BGP_VERSION: u8 = 4;
-/// The 2-octet stand-in for a 4-octet AS number (RFC 6793 §9).
+/// The 2-octet stand-in for a 4-octet AS number in My Autonomous System (RFC 6793).
 pub const AS_TRANS: u16 = 23456;
 /// Optional parameter type 2: Capabilities (RFC 5492 §4).
 pub const PARAM_CAPABILITIES: u8 = 2;
