@@ -2,7 +2,8 @@
 
 use std::net::Ipv4Addr;
 
-use super::{Negotiated, RemoteAs, SessionCfg};
+use super::{Negotiated, PeerGr, RemoteAs, SessionCfg};
+use crate::wire::capability::{AddPathMode, ExtNextHop};
 use crate::wire::error::{code, open_sub};
 use crate::wire::{Capability, Family, NotificationMsg, OpenMsg, OptParam};
 
@@ -108,14 +109,76 @@ pub fn negotiate(cfg: &SessionCfg, open: &OpenMsg) -> Negotiated {
         keepalive,
         as4: both(|c| matches!(c, Capability::FourOctetAs(_))),
         families,
-        add_path_rx: Vec::new(),
-        add_path_tx: Vec::new(),
+        add_path_rx: add_path(&ours, &theirs, AddPathMode::Receive, AddPathMode::Send),
+        add_path_tx: add_path(&ours, &theirs, AddPathMode::Send, AddPathMode::Receive),
         route_refresh: both(|c| matches!(c, Capability::RouteRefresh)),
-        enhanced_route_refresh: false,
-        ext_msg: false,
-        ext_next_hop: Vec::new(),
-        peer_gr: None,
+        enhanced_route_refresh: both(|c| matches!(c, Capability::EnhancedRouteRefresh)),
+        ext_msg: both(|c| matches!(c, Capability::ExtendedMessage)),
+        ext_next_hop: ext_next_hop(&ours, &theirs),
+        peer_gr: theirs.iter().find_map(|c| match c {
+            Capability::GracefulRestart(gr) => Some(PeerGr {
+                restarting: gr.restart,
+                notification: gr.notification,
+                restart_time: gr.time,
+                preserved: gr
+                    .families
+                    .iter()
+                    .filter(|f| f.forwarding)
+                    .map(|f| f.family)
+                    .collect(),
+            }),
+            _ => None,
+        }),
     }
+}
+
+/// RFC 7911 §4: we receive path identifiers for a family when we announced Receive
+/// (or Both) and the peer announced Send (or Both); the reverse for sending.
+fn add_path(
+    ours: &[&Capability],
+    theirs: &[&Capability],
+    we: AddPathMode,
+    they: AddPathMode,
+) -> Vec<Family> {
+    let modes = |caps: &[&Capability]| -> Vec<(Family, AddPathMode)> {
+        caps.iter()
+            .filter_map(|c| match c {
+                Capability::AddPath(v) => Some(v.iter().map(|e| (e.family, e.mode))),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    };
+    let has = |m: AddPathMode, want: AddPathMode| m == want || m == AddPathMode::Both;
+    let theirs = modes(theirs);
+    modes(ours)
+        .into_iter()
+        .filter(|(f, m)| has(*m, we) && theirs.iter().any(|(g, n)| g == f && has(*n, they)))
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// RFC 8950 §3: a family may carry IPv6 next hops when both sides listed the same entry.
+fn ext_next_hop(ours: &[&Capability], theirs: &[&Capability]) -> Vec<Family> {
+    let entries = |caps: &[&Capability]| -> Vec<ExtNextHop> {
+        caps.iter()
+            .filter_map(|c| match c {
+                Capability::ExtendedNextHop(v) => Some(v.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    };
+    let theirs = entries(theirs);
+    entries(ours)
+        .into_iter()
+        .filter(|e| theirs.contains(e))
+        .filter_map(|e| {
+            u8::try_from(e.nlri_safi)
+                .ok()
+                .map(|safi| Family::new(e.nlri_afi, safi))
+        })
+        .collect()
 }
 
 fn caps(params: &[OptParam]) -> impl Iterator<Item = &Capability> {

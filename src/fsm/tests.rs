@@ -403,3 +403,85 @@ fn collision_keeps_the_higher_identifier_side() {
     assert_eq!(resolve_collision(lo, lo, 3, 2), ConnDirection::Outbound);
     assert_eq!(resolve_collision(lo, lo, 1, 2), ConnDirection::Inbound);
 }
+
+#[test]
+fn negotiation_of_add_path_gr_ext_msg_and_ext_next_hop() {
+    use crate::wire::capability::{
+        AddPathFamily, AddPathMode, ExtNextHop, GrFamily, GracefulRestart,
+    };
+    let v4_over_v6 = ExtNextHop {
+        nlri_afi: 1,
+        nlri_safi: 1,
+        next_hop_afi: 2,
+    };
+    let mut c = cfg();
+    c.capabilities.extend([
+        Capability::AddPath(vec![
+            AddPathFamily {
+                family: Family::IPV4_UNICAST,
+                mode: AddPathMode::Both,
+            },
+            AddPathFamily {
+                family: Family::IPV6_UNICAST,
+                mode: AddPathMode::Receive,
+            },
+        ]),
+        Capability::ExtendedMessage,
+        Capability::ExtendedNextHop(vec![v4_over_v6]),
+    ]);
+    let mut s = Session::new(c);
+    let now = Instant::now();
+    s.handle(now, Event::Start);
+    s.handle(now, Event::TcpConnected);
+    let open = peer_open(
+        65001,
+        90,
+        [198, 18, 0, 2],
+        vec![
+            Capability::Multiprotocol(Family::IPV4_UNICAST),
+            Capability::AddPath(vec![
+                AddPathFamily {
+                    family: Family::IPV4_UNICAST,
+                    mode: AddPathMode::Receive,
+                },
+                AddPathFamily {
+                    family: Family::IPV6_UNICAST,
+                    mode: AddPathMode::Send,
+                },
+            ]),
+            Capability::ExtendedMessage,
+            Capability::ExtendedNextHop(vec![v4_over_v6]),
+            Capability::GracefulRestart(GracefulRestart {
+                restart: true,
+                notification: true,
+                reserved_flags: 0,
+                time: 120,
+                families: vec![GrFamily {
+                    family: Family::IPV4_UNICAST,
+                    forwarding: true,
+                    reserved_flags: 0,
+                }],
+            }),
+        ],
+    );
+    s.handle(now, Event::Recv(open));
+    let n = s.negotiated().unwrap();
+    assert_eq!(
+        n.add_path_tx,
+        vec![Family::IPV4_UNICAST],
+        "we send, they receive"
+    );
+    assert_eq!(
+        n.add_path_rx,
+        vec![Family::IPV6_UNICAST],
+        "they send, we receive"
+    );
+    assert!(n.ext_msg);
+    assert_eq!(n.ext_next_hop, vec![Family::IPV4_UNICAST]);
+    let gr = n.peer_gr.as_ref().unwrap();
+    assert!(gr.restarting && gr.notification);
+    assert_eq!(gr.restart_time, 120);
+    assert_eq!(gr.preserved, vec![Family::IPV4_UNICAST]);
+    assert_eq!(n.encode_ctx().add_path, vec![Family::IPV4_UNICAST]);
+    assert!(n.decode_ctx().ext_msg);
+}
