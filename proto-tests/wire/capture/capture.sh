@@ -87,8 +87,216 @@ s1() {
 	end_scenario
 }
 
+gobgp_up() { gobgp_cli "$1" neighbor "$2" | grep -q 'BGP state = ESTABLISHED'; }
+obgpd_up() { bgpctl_o "$1" show neighbor "$2" | grep -q 'BGP state = Established'; }
+
+# ------------------------------------------------------------------ s2
+# FRR route reflector (AS 65010) with iBGP clients GoBGP (link 21) and BIRD 2 (link 22).
+s2() {
+	log "s2: FRR route reflector, GoBGP and BIRD 2 clients (iBGP)"
+	scen s2 "FRR route reflector with GoBGP and BIRD 2 clients"
+	ns_add fr; ns_add gb; ns_add b2
+	link_add fr gb 21
+	link_add fr b2 22
+	wait_lladdr fr e21; wait_lladdr fr e22
+	peer 198.18.21.1 frr; peer 2001:db8:21::1 frr; peer 198.18.22.1 frr; peer 2001:db8:22::1 frr
+	peer 198.18.21.2 gobgp; peer 2001:db8:21::2 gobgp
+	peer 198.18.22.2 bird2; peer 2001:db8:22::2 bird2
+	capture_start fr e21 "$CAP_WORK/pcap/s2-gobgp.pcap"
+	capture_start fr e22 "$CAP_WORK/pcap/s2-bird2.pcap"
+	for f in s2-frr.conf s2-gobgp.toml s2-bird2.conf; do render "$C/$f" "$CAP_WORK/$f"; done
+	FRR_ZEBRA=1 start_frr fr s2-frr "$CAP_WORK/s2-frr.conf"
+	start_gobgp gb s2-gobgp "$CAP_WORK/s2-gobgp.toml"
+	start_bird2 b2 s2-bird2 "$CAP_WORK/s2-bird2.conf"
+	wait_until 30 gobgp_up gb 198.18.21.1
+	wait_until 30 gobgp_up gb 2001:db8:21::1
+	wait_until 30 bird_up s2-bird2 rr4
+	wait_until 30 bird_up s2-bird2 rr6
+	log "s2: GoBGP announces"
+	gobgp_cli gb global rib add -a ipv4 198.18.121.0/24 identifier 1 origin igp nexthop 198.18.21.2 \
+		med 10 local-pref 200 community 65010:1,65010:2 large-community 65010:1:1 >/dev/null
+	gobgp_cli gb global rib add -a ipv4 198.18.121.0/24 identifier 2 origin egp nexthop 198.18.21.2 \
+		local-pref 150 aspath 4200000001,65100 >/dev/null
+	gobgp_cli gb global rib add -a ipv4 198.18.125.0/24 nexthop 198.18.21.2 rt 65010:125 >/dev/null
+	gobgp_cli gb global rib add -a ipv6 2001:db8:f121::/48 nexthop 2001:db8:21::2 \
+		local-pref 120 community 65010:6 >/dev/null
+	sleep 3
+	log "s2: route refresh"
+	gobgp_cli gb neighbor 198.18.21.1 softresetin >/dev/null
+	gobgp_cli gb neighbor 2001:db8:21::1 softresetin -a ipv6 >/dev/null
+	birdc2 s2-bird2 reload in rr4 >/dev/null
+	sleep 2
+	log "s2: withdrawals"
+	gobgp_cli gb global rib del -a ipv4 198.18.121.0/24 identifier 2 >/dev/null
+	gobgp_cli gb global rib del -a ipv6 2001:db8:f121::/48 >/dev/null
+	birdc2 s2-bird2 disable st4 >/dev/null
+	sleep 3
+	log "s2: shutdowns"
+	gobgp_cli gb neighbor 198.18.21.1 shutdown --reason "GoBGP admin down" >/dev/null
+	birdc2 s2-bird2 disable rr6 '"BIRD client leaving the cluster"' >/dev/null
+	sleep 1
+	vtysh_frr s2-frr -c 'configure terminal' -c 'router bgp 65010' \
+		-c 'neighbor 198.18.22.2 shutdown message RR-maintenance' >/dev/null
+	end_scenario
+}
+
+# ------------------------------------------------------------------ s3
+# GoBGP (AS 65020) <-> OpenBGPD (AS 65021), eBGP over IPv4 and IPv6.
+s3() {
+	log "s3: GoBGP <-> OpenBGPD eBGP"
+	scen s3 "GoBGP <-> OpenBGPD"
+	ns_add gb; ns_add ob
+	link_add gb ob 31
+	wait_lladdr gb e31; wait_lladdr ob e31
+	peer 198.18.31.1 gobgp; peer 2001:db8:31::1 gobgp
+	peer 198.18.31.2 openbgpd; peer 2001:db8:31::2 openbgpd
+	capture_start gb e31 "$CAP_WORK/pcap/s3.pcap"
+	render "$C/s3-gobgp.toml" "$CAP_WORK/s3-gobgp.toml"
+	render "$C/s3-openbgpd.conf" "$CAP_WORK/s3-openbgpd.conf" WORK="$CAP_WORK"
+	start_gobgp gb s3-gobgp "$CAP_WORK/s3-gobgp.toml"
+	gobgp_cli gb global rib add -a ipv4 198.18.133.0/24 identifier 1 nexthop 198.18.31.1 \
+		med 3 community 65020:1 large-community 65020:3:3 aspath 65020,65020 >/dev/null 2>&1
+	start_openbgpd ob s3-obgpd "$CAP_WORK/s3-openbgpd.conf"
+	wait_until 40 gobgp_up gb 198.18.31.2
+	wait_until 40 gobgp_up gb 2001:db8:31::2
+	log "s3: announcements"
+	gobgp_cli gb global rib add -a ipv4 198.18.133.0/24 identifier 1 nexthop 198.18.31.1 \
+		med 3 community 65020:1 large-community 65020:3:3 >/dev/null
+	gobgp_cli gb global rib add -a ipv4 198.18.133.0/24 identifier 2 nexthop 198.18.31.1 \
+		origin incomplete rt 65020:33 >/dev/null
+	gobgp_cli gb global rib add -a ipv6 2001:db8:f133::/48 nexthop 2001:db8:31::1 \
+		community 65020:6 med 6 >/dev/null
+	bgpctl_o s3-obgpd network add 198.18.132.0/24 community 65021:9 localpref 10 >/dev/null
+	bgpctl_o s3-obgpd network add 2001:db8:f132::/48 large-community 65021:9:9 >/dev/null
+	sleep 3
+	log "s3: route refresh"
+	bgpctl_o s3-obgpd neighbor 198.18.31.1 refresh >/dev/null
+	bgpctl_o s3-obgpd neighbor 2001:db8:31::1 refresh >/dev/null
+	gobgp_cli gb neighbor 198.18.31.2 softresetin >/dev/null
+	sleep 2
+	log "s3: withdrawals"
+	bgpctl_o s3-obgpd network delete 198.18.132.0/24 >/dev/null
+	bgpctl_o s3-obgpd network delete 2001:db8:f132::/48 >/dev/null
+	gobgp_cli gb global rib del -a ipv4 198.18.133.0/24 identifier 2 >/dev/null
+	gobgp_cli gb global rib del -a ipv6 2001:db8:f133::/48 >/dev/null
+	sleep 3
+	log "s3: shutdowns"
+	bgpctl_o s3-obgpd neighbor 198.18.31.1 down "OpenBGPD: neighbor down for maintenance" >/dev/null
+	gobgp_cli gb neighbor 2001:db8:31::2 shutdown --reason "GoBGP: IPv6 session off" >/dev/null
+	end_scenario
+}
+
+# ------------------------------------------------------------------ s4
+# OpenBGPD (AS 65040, 2-octet only) <-> BIRD 2 (AS 4200000040), eBGP IPv4 + IPv6.
+s4() {
+	log "s4: OpenBGPD (2-octet) <-> BIRD 2 (AS 4200000040)"
+	scen s4 "OpenBGPD without 4-octet AS <-> BIRD 2"
+	ns_add ob; ns_add b2
+	link_add ob b2 41
+	wait_lladdr ob e41; wait_lladdr b2 e41
+	peer 198.18.41.1 openbgpd; peer 2001:db8:41::1 openbgpd
+	peer 198.18.41.2 bird2; peer 2001:db8:41::2 bird2
+	capture_start ob e41 "$CAP_WORK/pcap/s4.pcap"
+	render "$C/s4-openbgpd.conf" "$CAP_WORK/s4-openbgpd.conf" WORK="$CAP_WORK"
+	render "$C/s4-bird2.conf" "$CAP_WORK/s4-bird2.conf"
+	start_openbgpd ob s4-obgpd "$CAP_WORK/s4-openbgpd.conf"
+	start_bird2 b2 s4-bird2 "$CAP_WORK/s4-bird2.conf"
+	wait_until 40 bird_up s4-bird2 ob4
+	wait_until 40 bird_up s4-bird2 ob6
+	sleep 3
+	log "s4: route refresh"
+	birdc2 s4-bird2 reload in ob4 >/dev/null
+	bgpctl_o s4-obgpd neighbor 198.18.41.2 refresh >/dev/null
+	bgpctl_o s4-obgpd neighbor 2001:db8:41::2 refresh >/dev/null
+	sleep 2
+	log "s4: changes and withdrawals"
+	bgpctl_o s4-obgpd network add 198.18.144.0/24 large-community 65040:44:44 prepend-self 3 >/dev/null
+	sleep 2
+	bgpctl_o s4-obgpd network delete 198.18.144.0/24 >/dev/null
+	birdc2 s4-bird2 disable st4b >/dev/null
+	birdc2 s4-bird2 disable st6 >/dev/null
+	sleep 3
+	log "s4: shutdowns"
+	bgpctl_o s4-obgpd neighbor 2001:db8:41::2 down "OpenBGPD: v6 maintenance" >/dev/null
+	birdc2 s4-bird2 disable ob4 '"BIRD: 4-octet AS speaker signing off"' >/dev/null
+	end_scenario
+}
+
+# ------------------------------------------------------------------ s5
+# BIRD 1.6 (bird AS 65050 eBGP IPv4, bird6 AS 65051 iBGP IPv6) <-> BIRD 2 (AS 65051).
+s5() {
+	log "s5: BIRD 1.6 <-> BIRD 2"
+	scen s5 "BIRD 1.6 <-> BIRD 2"
+	ns_add b1; ns_add b2
+	link_add b1 b2 51
+	wait_lladdr b1 e51; wait_lladdr b2 e51
+	peer 198.18.51.1 bird1; peer 2001:db8:51::1 bird1
+	peer 198.18.51.2 bird2; peer 2001:db8:51::2 bird2
+	capture_start b1 e51 "$CAP_WORK/pcap/s5.pcap"
+	for f in s5-bird1.conf s5-bird1v6.conf s5-bird2.conf; do render "$C/$f" "$CAP_WORK/$f"; done
+	start_bird1 b1 s5-bird1 "$CAP_WORK/s5-bird1.conf"
+	start_bird1 b1 s5-bird1v6 "$CAP_WORK/s5-bird1v6.conf" 6
+	start_bird2 b2 s5-bird2 "$CAP_WORK/s5-bird2.conf"
+	wait_until 40 bird_up s5-bird2 b1v4
+	wait_until 40 bird_up s5-bird2 b1v6
+	sleep 3
+	log "s5: route refresh"
+	birdc1 s5-bird1 reload in b2 >/dev/null
+	birdc1 s5-bird1v6 reload in b2 >/dev/null
+	birdc2 s5-bird2 reload in b1v6 >/dev/null
+	sleep 2
+	log "s5: withdrawals"
+	birdc1 s5-bird1 disable static1 >/dev/null
+	birdc1 s5-bird1v6 disable static1 >/dev/null
+	sleep 3
+	log "s5: shutdowns"
+	birdc1 s5-bird1 disable b2 '"BIRD 1.6 says goodbye"' >/dev/null
+	birdc1 s5-bird1v6 disable b2 >/dev/null
+	end_scenario
+}
+
+# ------------------------------------------------------------------ s6
+# ExaBGP (AS 65060 2-octet eBGP over IPv4; AS 4200000060 iBGP ADD-PATH over IPv6) -> BIRD 2.
+s6() {
+	log "s6: ExaBGP -> BIRD 2"
+	scen s6 "ExaBGP <-> BIRD 2"
+	ns_add ex; ns_add b2
+	link_add ex b2 61
+	wait_lladdr ex e61; wait_lladdr b2 e61
+	peer 198.18.61.1 exabgp; peer 2001:db8:61::1 exabgp
+	peer 198.18.61.2 bird2; peer 2001:db8:61::2 bird2
+	capture_start ex e61 "$CAP_WORK/pcap/s6.pcap"
+	render "$C/s6a-exabgp.conf" "$CAP_WORK/s6a-exabgp.conf"
+	render "$C/s6-exabgp.conf" "$CAP_WORK/s6-exabgp.conf"
+	render "$C/s6-bird2.conf" "$CAP_WORK/s6-bird2.conf"
+	start_bird2 b2 s6-bird2 "$CAP_WORK/s6-bird2.conf"
+	log "s6: phase 1, ExaBGP rejects BIRD's AS_TRANS OPEN"
+	start_exabgp ex s6a-exabgp "$CAP_WORK/s6a-exabgp.conf"
+	local pid=$CAP_LAST_PID
+	sleep 4
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	birdc2 s6-bird2 restart ex4 >/dev/null
+	log "s6: phase 2"
+	start_exabgp ex s6-exabgp "$CAP_WORK/s6-exabgp.conf"
+	wait_until 40 bird_up s6-bird2 ex4
+	wait_until 40 bird_up s6-bird2 ex6
+	sleep 3
+	log "s6: route refresh and withdrawals"
+	birdc2 s6-bird2 reload in ex4 >/dev/null
+	birdc2 s6-bird2 reload in ex6 >/dev/null
+	sleep 2
+	birdc2 s6-bird2 disable st4 >/dev/null
+	birdc2 s6-bird2 disable st6 >/dev/null
+	sleep 2
+	log "s6: shutdowns"
+	birdc2 s6-bird2 disable ex4 '"BIRD to ExaBGP: bye"' >/dev/null
+	sleep 1
+	end_scenario
+}
+
 main() {
-	local all=(s1)
+	local all=(s1 s2 s3 s4 s5 s6)
 	local run=("$@")
 	((${#run[@]})) || run=("${all[@]}")
 	versions

@@ -229,10 +229,11 @@ def describe_open(o):
 
 
 def rfc_key(r):
+    """Base message section first, then by RFC number."""
     try:
-        return int(r.split()[1])
+        return (0 if "§4" in r else 1, int(r.split()[1]), r)
     except (IndexError, ValueError):
-        return 0
+        return (2, 0, r)
 
 
 # ------------------------------------------------------------------ UPDATE
@@ -312,6 +313,8 @@ def describe_update(body, ctx, tag_fams):
                 desc.append(f"MP_REACH_NLRI {f} with an IPv6 next hop ({nhl} bytes, RFC 8950)")
                 rfcs.add("RFC 8950")
             else:
+                if afi == 1:
+                    tags.append("mpreach")
                 desc.append(f"MP_REACH_NLRI {f} with a {nhl}-byte next hop")
             del nh
         elif code == 15:
@@ -382,6 +385,8 @@ def describe_notification(body):
         rfcs.append("RFC 4486")
     elif data:
         text += f", data {data.hex()}"
+        if all(32 <= c < 127 for c in data):
+            text += f' (ASCII "{data.decode()}")'
     return [tag], text, rfcs
 
 
@@ -450,7 +455,7 @@ def main():
             try:
                 if mtype == 1:
                     text, rfcs = describe_open(parse_open(body))
-                    tags = ["open", sname, "ipv6" if ":" in m["src"] else "ipv4"]
+                    tags = ["open", f"{sname.split('-')[0]}-to-{receiver}", "ipv6" if ":" in m["src"] else "ipv4"]
                     text = "OPEN: " + text
                     rfcs = ["RFC 4271 §4.2", "RFC 5492"] + rfcs
                 elif mtype == 2:
@@ -479,6 +484,8 @@ def main():
             base = f"{sender}-" + "-".join(dict.fromkeys(t for t in tags if t))
             base = base[:80]
             name = base
+            if name in used_names:
+                base = name = f"{base}-{sname.split('-')[0]}"
             k = 2
             while name in used_names:
                 name = f"{base}-{k}"

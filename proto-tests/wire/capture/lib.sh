@@ -102,18 +102,19 @@ wait_lladdr() {
 	return 1
 }
 
-# spawn NS LOG CMD...: start CMD in background in NS, record its PID.
+# spawn NS LOG CMD...: start CMD in background in NS, record its PID (also in
+# CAP_LAST_PID). Don't call it in $(...): the PID would be recorded in a subshell.
 spawn() {
 	local n=$1 log=$2
 	shift 2
 	ip netns exec "$(ns "$n")" "$@" >"$log" 2>&1 &
+	CAP_LAST_PID=$!
 	CAP_PIDS+=("$!")
-	echo "$!"
 }
 
 # capture_start NS IFACE FILE: tcpdump BGP traffic on IFACE inside NS into FILE.
 capture_start() {
-	spawn "$1" "$3.log" tcpdump -n -U -s 0 -i "$2" -w "$3" 'tcp port 179' >/dev/null
+	spawn "$1" "$3.log" tcpdump -n -U -s 0 -i "$2" -w "$3" 'tcp port 179'
 	sleep 0.5
 }
 
@@ -140,7 +141,7 @@ render() {
 
 # start_bird2 NS NAME CONF: BIRD 2 in the foreground; control socket $CAP_WORK/NAME.ctl.
 start_bird2() {
-	spawn "$1" "$CAP_WORK/$2.log" bird -f -c "$3" -s "$CAP_WORK/$2.ctl" -P "$CAP_WORK/$2.pid" >/dev/null
+	spawn "$1" "$CAP_WORK/$2.log" bird -f -c "$3" -s "$CAP_WORK/$2.ctl" -P "$CAP_WORK/$2.pid"
 }
 
 # birdc2 NAME CMD...: talk to a BIRD 2 started by start_bird2.
@@ -154,7 +155,7 @@ birdc2() {
 # from the unpacked Debian package under $BIRD1_ROOT.
 start_bird1() {
 	spawn "$1" "$CAP_WORK/$2.log" "$BIRD1_ROOT/usr/sbin/bird${4:-}" -f -c "$3" \
-		-s "$CAP_WORK/$2.ctl" -P "$CAP_WORK/$2.pid" >/dev/null
+		-s "$CAP_WORK/$2.ctl" -P "$CAP_WORK/$2.pid"
 }
 
 # birdc1 NAME CMD...: talk to a BIRD 1.6 (birdc and birdc6 are the same client).
@@ -178,13 +179,13 @@ start_frr() {
 		chmod 755 "$CAP_WORK"
 		spawn "$1" "$CAP_WORK/$2.zebra.log" /usr/lib/frr/zebra -u frr -g frr \
 			-f "$CAP_WORK/$2.zebra.conf" -i "$d/zebra.pid" --vty_socket "$d" \
-			-z "$d/zserv.api" -P 0 >/dev/null
+			-z "$d/zserv.api" -P 0
 		wait_until 10 test -S "$d/zserv.api"
 		spawn "$1" "$CAP_WORK/$2.log" /usr/lib/frr/bgpd -n -S -u root -g root \
-			-z "$d/zserv.api" -f "$3" -i "$CAP_WORK/$2.pid" --vty_socket "$d" -P 0 >/dev/null
+			-z "$d/zserv.api" -f "$3" -i "$CAP_WORK/$2.pid" --vty_socket "$d" -P 0
 	else
 		spawn "$1" "$CAP_WORK/$2.log" /usr/lib/frr/bgpd -Z -n -S -u root -g root \
-			-f "$3" -i "$CAP_WORK/$2.pid" --vty_socket "$d" -P 0 >/dev/null
+			-f "$3" -i "$CAP_WORK/$2.pid" --vty_socket "$d" -P 0
 	fi
 }
 
@@ -198,7 +199,7 @@ vtysh_frr() {
 # start_gobgp NS NAME CONF: gobgpd, gRPC API on 127.0.0.1:50051 inside NS.
 start_gobgp() {
 	spawn "$1" "$CAP_WORK/$2.log" gobgpd -f "$3" -l info --api-hosts 127.0.0.1:50051 \
-		--pprof-disable >/dev/null
+		--pprof-disable
 }
 
 # gobgp_cli NS ARGS...: gobgp CLI against the gobgpd in NS.
@@ -213,7 +214,7 @@ gobgp_cli() {
 start_openbgpd() {
 	install -d -o _openbgpd -g _openbgpd -m 0755 /run/openbgpd
 	chmod 0600 "$3"
-	spawn "$1" "$CAP_WORK/$2.log" /usr/sbin/bgpd -d -v -f "$3" >/dev/null
+	spawn "$1" "$CAP_WORK/$2.log" /usr/sbin/bgpd -d -v -f "$3"
 }
 
 # bgpctl_o NAME ARGS...: bgpctl against that bgpd.
@@ -228,7 +229,7 @@ start_exabgp() {
 	spawn "$1" "$CAP_WORK/$2.log" env \
 		exabgp.daemon.user=root exabgp.daemon.daemonize=false exabgp.daemon.drop=false \
 		exabgp.log.destination=stdout exabgp.api.cli=false exabgp.tcp.delay=0 \
-		exabgp "$3" >/dev/null
+		exabgp "$3"
 }
 
 # wait_until SECONDS CMD...: poll CMD every 0.5 s until it succeeds.
