@@ -154,8 +154,6 @@ s3() {
 	render "$C/s3-gobgp.toml" "$CAP_WORK/s3-gobgp.toml"
 	render "$C/s3-openbgpd.conf" "$CAP_WORK/s3-openbgpd.conf" WORK="$CAP_WORK"
 	start_gobgp gb s3-gobgp "$CAP_WORK/s3-gobgp.toml"
-	gobgp_cli gb global rib add -a ipv4 198.18.133.0/24 identifier 1 nexthop 198.18.31.1 \
-		med 3 community 65020:1 large-community 65020:3:3 aspath 65020,65020 >/dev/null 2>&1
 	start_openbgpd ob s3-obgpd "$CAP_WORK/s3-openbgpd.conf"
 	wait_until 40 gobgp_up gb 198.18.31.2
 	wait_until 40 gobgp_up gb 2001:db8:31::2
