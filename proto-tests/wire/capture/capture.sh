@@ -293,8 +293,29 @@ s6() {
 	end_scenario
 }
 
+# ------------------------------------------------------------------ s7
+# s1's configs with FRR run without zebra (-Z): FRR cannot use BIRD's link-local
+# next hop and ends the IPv6 session with NOTIFICATION 3/10 (see README).
+s7() {
+	log "s7: BIRD 2 -> FRR without zebra (link-local next hop rejected)"
+	scen s7 "BIRD 2 <-> FRR without zebra"
+	ns_add b2; ns_add fr
+	link_add b2 fr 1
+	wait_lladdr b2 e1; wait_lladdr fr e1
+	peer 198.18.1.1 bird2; peer 2001:db8:1::1 bird2
+	peer 198.18.1.2 frr; peer 2001:db8:1::2 frr
+	capture_start b2 e1 "$CAP_WORK/pcap/s7.pcap"
+	render "$C/s1-bird2.conf" "$CAP_WORK/s7-bird2.conf"
+	render "$C/s1-frr.conf" "$CAP_WORK/s7-frr.conf"
+	start_bird2 b2 s7-bird2 "$CAP_WORK/s7-bird2.conf"
+	FRR_ZEBRA=0 start_frr fr s7-frr "$CAP_WORK/s7-frr.conf"
+	wait_until 30 bird_up s7-bird2 frr4
+	sleep 4
+	end_scenario
+}
+
 main() {
-	local all=(s1 s2 s3 s4 s5 s6)
+	local all=(s1 s2 s3 s4 s5 s6 s7)
 	local run=("$@")
 	((${#run[@]})) || run=("${all[@]}")
 	versions
