@@ -54,6 +54,8 @@ fn is_zero(v: &u32) -> bool {
 
 // ===== impl Prefix4 / Prefix6 =====
 
+// `len` is the prefix length in bits; an `is_empty` would mean nothing.
+#[allow(clippy::len_without_is_empty)]
 impl Prefix4 {
     /// A prefix from an address and length; host bits are cleared. `None` if `len > 32`.
     #[inline]
@@ -102,6 +104,7 @@ impl Prefix4 {
     }
 }
 
+#[allow(clippy::len_without_is_empty)]
 impl Prefix6 {
     /// A prefix from an address and length; host bits are cleared. `None` if `len > 128`.
     #[inline]
@@ -109,7 +112,11 @@ impl Prefix6 {
         if len > 128 {
             return None;
         }
-        let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+        let mask = if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - len)
+        };
         Some(Prefix6 {
             addr: addr & mask,
             len,
@@ -217,7 +224,247 @@ macro_rules! serde_via_str {
 serde_via_str!(Prefix4);
 serde_via_str!(Prefix6);
 
-// TODO(helper-update): the fast decode/encode of NLRI lists.
+// ===== NLRI list codec =====
+
+/// Why a prefix list is syntactically incorrect (RFC 7606 §5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NlriError {
+    /// Absolute offset of the entry that is wrong (its path identifier, or its length octet).
+    pub offset: usize,
+    pub kind: NlriErrorKind,
+}
+
+/// The two ways RFC 7606 §5.3 names for a prefix list to be malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NlriErrorKind {
+    /// "The length of any of the included NLRI is greater than the maximum length for its
+    /// address family."
+    PrefixTooLong(u8),
+    /// "When the length of the last included NLRI is considered, the field length ... is
+    /// exceeded" (also: a path identifier cut short).
+    Truncated,
+}
+
+impl fmt::Display for NlriError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            NlriErrorKind::PrefixTooLong(l) => write!(f, "prefix length {l} is too long"),
+            NlriErrorKind::Truncated => f.write_str("prefix runs past the end of its field"),
+        }
+    }
+}
+
+/// Octets taken by the address part of a prefix of `len` bits: ceil(len / 8).
+#[inline(always)]
+pub const fn prefix_octets(len: u8) -> usize {
+    (len as usize + 7) >> 3
+}
+
+/// Octets one IPv4 entry takes on the wire.
+#[inline]
+pub fn wire_len4(n: &Nlri4, add_path: bool) -> usize {
+    1 + prefix_octets(n.prefix.len) + if add_path { 4 } else { 0 }
+}
+
+/// Octets one IPv6 entry takes on the wire.
+#[inline]
+pub fn wire_len6(n: &Nlri6, add_path: bool) -> usize {
+    1 + prefix_octets(n.prefix.len) + if add_path { 4 } else { 0 }
+}
+
+#[inline(always)]
+fn mask4(len: u8) -> u32 {
+    // len <= 32 here; a shift by 32 (len 0) gives None -> mask 0.
+    u32::MAX.checked_shl(32 - len as u32).unwrap_or(0)
+}
+
+#[inline(always)]
+fn mask6(len: u8) -> u128 {
+    u128::MAX.checked_shl(128 - len as u32).unwrap_or(0)
+}
+
+#[cold]
+fn nlri_err(base: usize, pos: usize, kind: NlriErrorKind) -> NlriError {
+    NlriError {
+        offset: base + pos,
+        kind,
+    }
+}
+
+/// Decode an IPv4 prefix list (Withdrawn Routes, NLRI, or MP NLRI of AFI 1), appending to `out`.
+///
+/// `base` is the absolute offset of `buf[0]`. Host bits past the prefix length are cleared:
+/// RFC 4271 §4.3 says "the value of trailing bits is irrelevant", so a prefix received with
+/// them set is the same route as without (and encodes back with them zero).
+pub fn decode_v4(
+    buf: &[u8],
+    base: usize,
+    add_path: bool,
+    out: &mut Vec<Nlri4>,
+) -> Result<(), NlriError> {
+    if add_path {
+        decode_v4_path_id(buf, base, out)
+    } else {
+        decode_v4_plain(buf, base, out)
+    }
+}
+
+fn decode_v4_plain(buf: &[u8], base: usize, out: &mut Vec<Nlri4>) -> Result<(), NlriError> {
+    // Every entry but /0 takes at least 2 octets: one reservation covers any real list.
+    out.reserve(buf.len() / 2 + 1);
+    let mut pos = 0usize;
+    // Fast path: 5 octets readable, so the address can be loaded whole and masked; the
+    // octets past the prefix belong to the next entry and the mask clears them.
+    while let Some(&[len, a, b, c, d]) = buf.get(pos..).and_then(<[u8]>::first_chunk::<5>) {
+        if len > 32 {
+            return Err(nlri_err(base, pos, NlriErrorKind::PrefixTooLong(len)));
+        }
+        let addr = u32::from_be_bytes([a, b, c, d]) & mask4(len);
+        out.push(Nlri4 {
+            path_id: 0,
+            prefix: Prefix4::from_raw(addr, len),
+        });
+        pos += 1 + prefix_octets(len);
+    }
+    while pos < buf.len() {
+        let (p, next) = tail_v4(buf, base, pos)?;
+        out.push(Nlri4 {
+            path_id: 0,
+            prefix: p,
+        });
+        pos = next;
+    }
+    Ok(())
+}
+
+fn decode_v4_path_id(buf: &[u8], base: usize, out: &mut Vec<Nlri4>) -> Result<(), NlriError> {
+    out.reserve(buf.len() / 5 + 1);
+    let mut pos = 0usize;
+    while let Some(&[i0, i1, i2, i3, len, a, b, c, d]) =
+        buf.get(pos..).and_then(<[u8]>::first_chunk::<9>)
+    {
+        if len > 32 {
+            return Err(nlri_err(base, pos, NlriErrorKind::PrefixTooLong(len)));
+        }
+        let addr = u32::from_be_bytes([a, b, c, d]) & mask4(len);
+        out.push(Nlri4 {
+            path_id: u32::from_be_bytes([i0, i1, i2, i3]),
+            prefix: Prefix4::from_raw(addr, len),
+        });
+        pos += 5 + prefix_octets(len);
+    }
+    while pos < buf.len() {
+        let Some(&[i0, i1, i2, i3]) = buf.get(pos..).and_then(<[u8]>::first_chunk::<4>) else {
+            return Err(nlri_err(base, pos, NlriErrorKind::Truncated));
+        };
+        let (p, next) = tail_v4(buf, base, pos + 4).map_err(|e| NlriError {
+            offset: base + pos,
+            ..e
+        })?;
+        out.push(Nlri4 {
+            path_id: u32::from_be_bytes([i0, i1, i2, i3]),
+            prefix: p,
+        });
+        pos = next;
+    }
+    Ok(())
+}
+
+/// One IPv4 prefix at `pos` near the end of `buf` (checked, zero-padded).
+fn tail_v4(buf: &[u8], base: usize, pos: usize) -> Result<(Prefix4, usize), NlriError> {
+    let Some(&len) = buf.get(pos) else {
+        return Err(nlri_err(base, pos, NlriErrorKind::Truncated));
+    };
+    if len > 32 {
+        return Err(nlri_err(base, pos, NlriErrorKind::PrefixTooLong(len)));
+    }
+    let end = pos + 1 + prefix_octets(len);
+    let Some(bytes) = buf.get(pos + 1..end) else {
+        return Err(nlri_err(base, pos, NlriErrorKind::Truncated));
+    };
+    let mut o = [0u8; 4];
+    o[..bytes.len()].copy_from_slice(bytes);
+    let addr = u32::from_be_bytes(o) & mask4(len);
+    Ok((Prefix4::from_raw(addr, len), end))
+}
+
+/// Decode an IPv6 prefix list (MP NLRI of AFI 2), appending to `out`. Same rules as
+/// [`decode_v4`].
+pub fn decode_v6(
+    buf: &[u8],
+    base: usize,
+    add_path: bool,
+    out: &mut Vec<Nlri6>,
+) -> Result<(), NlriError> {
+    let id_len = if add_path { 4 } else { 0 };
+    out.reserve(buf.len() / (4 + id_len) + 1);
+    let mut pos = 0usize;
+    while pos < buf.len() {
+        let mut path_id = 0;
+        if add_path {
+            let Some(id) = buf.get(pos..).and_then(<[u8]>::first_chunk::<4>) else {
+                return Err(nlri_err(base, pos, NlriErrorKind::Truncated));
+            };
+            path_id = u32::from_be_bytes(*id);
+        }
+        let at = pos + id_len;
+        let (prefix, next) = one_v6(buf, at).map_err(|kind| nlri_err(base, pos, kind))?;
+        out.push(Nlri6 { path_id, prefix });
+        pos = next;
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn one_v6(buf: &[u8], pos: usize) -> Result<(Prefix6, usize), NlriErrorKind> {
+    let Some(&len) = buf.get(pos) else {
+        return Err(NlriErrorKind::Truncated);
+    };
+    if len > 128 {
+        return Err(NlriErrorKind::PrefixTooLong(len));
+    }
+    let end = pos + 1 + prefix_octets(len);
+    let raw = if let Some(whole) = buf.get(pos + 1..).and_then(<[u8]>::first_chunk::<16>) {
+        if end > buf.len() {
+            return Err(NlriErrorKind::Truncated);
+        }
+        u128::from_be_bytes(*whole)
+    } else {
+        let bytes = buf.get(pos + 1..end).ok_or(NlriErrorKind::Truncated)?;
+        let mut o = [0u8; 16];
+        o[..bytes.len()].copy_from_slice(bytes);
+        u128::from_be_bytes(o)
+    };
+    Ok((Prefix6::from_raw(raw & mask6(len), len), end))
+}
+
+/// Append IPv4 entries: (path id,) length octet, ceil(length / 8) address octets.
+pub fn encode_v4(nlri: &[Nlri4], add_path: bool, out: &mut Vec<u8>) {
+    out.reserve(nlri.len() * if add_path { 9 } else { 5 });
+    for n in nlri {
+        if add_path {
+            out.extend_from_slice(&n.path_id.to_be_bytes());
+        }
+        let len = n.prefix.len;
+        let [a, b, c, d] = n.prefix.addr.to_be_bytes();
+        // Write all 5 octets, then drop the unused tail: no variable-length copy.
+        out.extend_from_slice(&[len, a, b, c, d]);
+        out.truncate(out.len() - (4 - prefix_octets(len)));
+    }
+}
+
+/// Append IPv6 entries (see [`encode_v4`]).
+pub fn encode_v6(nlri: &[Nlri6], add_path: bool, out: &mut Vec<u8>) {
+    out.reserve(nlri.len() * if add_path { 21 } else { 17 });
+    for n in nlri {
+        if add_path {
+            out.extend_from_slice(&n.path_id.to_be_bytes());
+        }
+        let len = n.prefix.len;
+        out.push(len);
+        out.extend_from_slice(&n.prefix.addr.to_be_bytes()[..prefix_octets(len)]);
+    }
+}
 
 #[cfg(test)]
 mod tests {
