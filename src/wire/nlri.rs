@@ -484,4 +484,125 @@ mod tests {
         assert!(!q.contains(&"2001:db9::/32".parse().unwrap()));
         assert_eq!(Prefix4::new(u32::MAX, 0).unwrap().to_string(), "0.0.0.0/0");
     }
+
+    /// A small deterministic generator (xorshift) for round-trip tests.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    fn random4(n: usize, seed: &mut u64) -> Vec<Nlri4> {
+        (0..n)
+            .map(|_| {
+                let r = rng(seed);
+                Nlri4 {
+                    path_id: (r >> 40) as u32,
+                    prefix: Prefix4::new(r as u32, (r >> 32) as u8 % 33).unwrap(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn v4_lists_round_trip_fast_and_tail_paths() {
+        let mut seed = 0x1234_5678_9abc_def1;
+        for add_path in [false, true] {
+            for n in [0, 1, 2, 3, 7, 100, 1000] {
+                let mut v = random4(n, &mut seed);
+                if !add_path {
+                    v.iter_mut().for_each(|x| x.path_id = 0);
+                }
+                let mut b = Vec::new();
+                encode_v4(&v, add_path, &mut b);
+                assert_eq!(
+                    b.len(),
+                    v.iter().map(|x| wire_len4(x, add_path)).sum::<usize>()
+                );
+                let mut back = Vec::new();
+                decode_v4(&b, 0, add_path, &mut back).unwrap();
+                assert_eq!(back, v, "n={n} add_path={add_path}");
+            }
+        }
+    }
+
+    #[test]
+    fn v6_lists_round_trip() {
+        let mut seed = 0x0fed_cba9_8765_4321;
+        for add_path in [false, true] {
+            let v: Vec<Nlri6> = (0..300)
+                .map(|_| {
+                    let hi = rng(&mut seed) as u128;
+                    let lo = rng(&mut seed);
+                    Nlri6 {
+                        path_id: if add_path { lo as u32 } else { 0 },
+                        prefix: Prefix6::new(hi << 64 | lo as u128, (lo >> 32) as u8 % 129)
+                            .unwrap(),
+                    }
+                })
+                .collect();
+            let mut b = Vec::new();
+            encode_v6(&v, add_path, &mut b);
+            let mut back = Vec::new();
+            decode_v6(&b, 0, add_path, &mut back).unwrap();
+            assert_eq!(back, v);
+        }
+    }
+
+    #[test]
+    fn host_bits_are_cleared_on_decode() {
+        let mut v = Vec::new();
+        // 10.1.2.255/24 with the host octet on the wire, then 10.1.2.3/23 at the tail.
+        decode_v4(&[24, 10, 1, 2, 23, 10, 1, 3], 0, false, &mut v).unwrap();
+        assert_eq!(v[0].prefix.to_string(), "10.1.2.0/24");
+        assert_eq!(v[1].prefix.to_string(), "10.1.2.0/23");
+        let mut w = Vec::new();
+        decode_v6(
+            &[65, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0xff],
+            0,
+            false,
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(w[0].prefix.to_string(), "2001:db8:0:0:8000::/65");
+    }
+
+    #[test]
+    fn malformed_lists_give_the_offset_of_the_bad_entry() {
+        let mut v = Vec::new();
+        let e = decode_v4(&[24, 10, 1, 2, 33, 1, 2, 3, 4, 5], 100, false, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (104, NlriErrorKind::PrefixTooLong(33)));
+        let e = decode_v4(&[24, 10, 1, 2, 24, 1, 2], 100, false, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (104, NlriErrorKind::Truncated));
+        let e = decode_v4(&[0, 0, 0, 1, 8, 10, 0, 0], 0, true, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (6, NlriErrorKind::Truncated));
+        let e = decode_v4(&[0, 0, 0, 1, 8, 10, 0, 0, 0, 8], 0, true, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (6, NlriErrorKind::Truncated));
+        let e = decode_v4(&[0, 0, 0, 1, 40, 10, 0, 0, 0], 0, true, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (0, NlriErrorKind::PrefixTooLong(40)));
+        let mut w = Vec::new();
+        let e = decode_v6(&[129], 7, false, &mut w).unwrap_err();
+        assert_eq!((e.offset, e.kind), (7, NlriErrorKind::PrefixTooLong(129)));
+        let e = decode_v6(&[64, 0x20, 1], 7, false, &mut w).unwrap_err();
+        assert_eq!((e.offset, e.kind), (7, NlriErrorKind::Truncated));
+        let e = decode_v6(&[0, 0, 1], 0, true, &mut w).unwrap_err();
+        assert_eq!((e.offset, e.kind), (0, NlriErrorKind::Truncated));
+    }
+
+    #[test]
+    fn every_length_decodes_at_every_alignment() {
+        for len in 0..=32u8 {
+            for pad in 0..6 {
+                let mut b = vec![0u8; pad];
+                b.push(len);
+                b.extend_from_slice(&[0xff; 4][..prefix_octets(len)]);
+                let mut v = Vec::new();
+                decode_v4(&b, 0, false, &mut v).unwrap();
+                let last = v.last().unwrap().prefix;
+                assert_eq!(last.len(), len);
+                assert_eq!(last.addr_u32(), mask4(len));
+            }
+        }
+    }
 }

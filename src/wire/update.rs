@@ -632,3 +632,9 @@ fn patch_len(out: &mut [u8], at: usize) -> Result<(), EncodeError> {
     out[at..at + 2].copy_from_slice(&l.to_be_bytes());
     Ok(())
 }
+
+// ===== tests =====
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+pub(crate) mod tests;

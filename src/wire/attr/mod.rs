@@ -217,7 +217,7 @@ impl Malformed {
 impl Attrs {
     /// Is the attribute with this type code present?
     pub fn has(&self, c: u8) -> bool {
-        match c {
+        (match c {
             code::ORIGIN => self.origin.is_some(),
             code::AS_PATH => self.as_path.is_some(),
             code::NEXT_HOP => self.next_hop.is_some(),
@@ -233,8 +233,8 @@ impl Attrs {
             code::AS4_AGGREGATOR => self.as4_aggregator.is_some(),
             code::LARGE_COMMUNITY => self.large_communities.is_some(),
             code::OTC => self.otc.is_some(),
-            _ => self.unknown.iter().any(|r| r.type_code == c),
-        }
+            _ => false,
+        }) || self.unknown.iter().any(|r| r.type_code == c)
     }
 
     /// Encode the attribute `c` if present, with `flags` (or its canonical flags when `None`).
@@ -275,13 +275,22 @@ impl Attrs {
             code::EXTENDED_COMMUNITIES | code::LARGE_COMMUNITY => {
                 communities::encode(self, c, f(c), out)
             }
-            _ => match self.unknown.iter().find(|r| r.type_code == c) {
-                Some(r) => emit(out, flags.unwrap_or(r.flags), c, |o| {
-                    o.extend_from_slice(&r.value)
-                })
-                .map(|_| true),
-                None => Ok(false),
-            },
+            _ => Ok(false),
+        }
+        .and_then(|known| match known {
+            true => Ok(true),
+            false => self.encode_raw(c, flags, out),
+        })
+    }
+
+    /// Encode the raw attribute with code `c`, if any.
+    fn encode_raw(&self, c: u8, flags: Option<u8>, out: &mut Vec<u8>) -> Result<bool, EncodeError> {
+        match self.unknown.iter().find(|r| r.type_code == c) {
+            Some(r) => emit(out, flags.unwrap_or(r.flags), c, |o| {
+                o.extend_from_slice(&r.value)
+            })
+            .map(|_| true),
+            None => Ok(false),
         }
     }
 
@@ -297,37 +306,58 @@ impl Attrs {
         done: &[u64; 4],
         out: &mut Vec<u8>,
     ) -> Result<(), EncodeError> {
+        let mut done = *done;
+        let mut put = |c: u8, out: &mut Vec<u8>| -> Result<(), EncodeError> {
+            if !bit(&done, c) && self.encode_attr(c, None, ctx, out)? {
+                set_bit(&mut done, c);
+            }
+            Ok(())
+        };
+        if self.unknown.is_empty() {
+            return CANONICAL_CODES.iter().try_for_each(|&c| put(c, out));
+        }
         let mut unknown: Vec<u8> = self.unknown.iter().map(|r| r.type_code).collect();
         unknown.sort_unstable();
         let mut u = unknown.iter().peekable();
         for &c in CANONICAL_CODES.iter() {
-            while let Some(&&uc) = u.peek() {
-                if uc > c {
-                    break;
-                }
-                u.next();
-                if !bit(done, uc) {
-                    self.encode_attr(uc, None, ctx, out)?;
-                }
+            while let Some(&uc) = u.next_if(|&&uc| uc <= c) {
+                put(uc, out)?;
             }
-            if !bit(done, c) {
-                self.encode_attr(c, None, ctx, out)?;
-            }
+            put(c, out)?;
         }
-        for &uc in u {
-            if !bit(done, uc) {
-                self.encode_attr(uc, None, ctx, out)?;
-            }
-        }
-        Ok(())
+        u.try_for_each(|&uc| put(uc, out))
     }
 
-    /// The merged AS path (RFC 6793 §4.2.3); see [`as_path`].
+    /// The merged AS path (RFC 6793 §4.2.3); see [`as_path::effective`].
     pub fn effective_as_path(&self) -> Option<std::borrow::Cow<'_, AsPath>> {
         as_path::effective(self)
     }
 
-    /// The aggregator after the RFC 6793 §4.2.3 AS4_AGGREGATOR rules; see [`aggregator`].
+    /// The attributes to send to a 2-octet AS ("OLD") peer, RFC 6793 §4.2.2: AS_PATH and
+    /// AGGREGATOR go out with AS_TRANS in place of 4-octet AS numbers, so when there are any,
+    /// AS4_PATH (without confederation segments) and AS4_AGGREGATOR carry the real ones.
+    pub fn for_old_speaker(&self) -> Attrs {
+        let as4_path = self
+            .as_path
+            .as_ref()
+            .filter(|p| p.has_as4())
+            .map(|p| AsPath {
+                segments: p
+                    .segments
+                    .iter()
+                    .filter(|s| !s.kind.is_confed())
+                    .cloned()
+                    .collect(),
+            });
+        let as4_aggregator = self.aggregator.filter(|a| a.asn > 0xffff);
+        Attrs {
+            as4_path,
+            as4_aggregator,
+            ..self.clone()
+        }
+    }
+
+    /// The aggregator after the RFC 6793 §4.2.3 AS4_AGGREGATOR rules; see [`aggregator::effective`].
     pub fn effective_aggregator(&self) -> Option<Aggregator> {
         aggregator::effective(self)
     }
@@ -466,3 +496,8 @@ pub const fn flags_treatment(c: u8) -> Treatment {
         _ => Treatment::TreatAsWithdraw,
     }
 }
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests;
