@@ -264,29 +264,7 @@ impl<'c> Walk<'c> {
             }
         };
         let Some(whole) = rest.get(..hdr + len) else {
-            let m = Malformed::length("attribute", len, "within the attribute list");
-            if c == code::MP_REACH_NLRI || c == code::MP_UNREACH_NLRI {
-                // The MP attribute cannot be read, so its NLRI cannot be withdrawn: reset
-                // (RFC 7606 §7.11, §7.12).
-                return Err(WireError::new(
-                    at,
-                    ERR,
-                    update_sub::OPTIONAL_ATTRIBUTE_ERROR,
-                    rest.to_vec(),
-                    format!("MP attribute {c} of length {len} overruns the attribute list"),
-                ));
-            }
-            // RFC 7606 §4: "the length of the last encountered path attribute would cause the
-            // Total Attribute Length to be exceeded" -> treat-as-withdraw.
-            self.finding(
-                at,
-                Some(c),
-                Treatment::TreatAsWithdraw,
-                m.subcode,
-                rest.to_vec(),
-                format!("attribute {c} of length {len} overruns the attribute list"),
-            );
-            return Ok(None);
+            return self.overrun(at, c, len, rest).map(|()| None);
         };
         Ok(Some(RawHeader {
             flags,
@@ -298,95 +276,108 @@ impl<'c> Walk<'c> {
         }))
     }
 
+    /// The attribute at `at` claims more octets than the list has left.
+    fn overrun(&mut self, at: usize, c: u8, len: usize, rest: &[u8]) -> Result<(), WireError> {
+        let reason = format!("attribute {c} of length {len} overruns the attribute list");
+        if c == code::MP_REACH_NLRI || c == code::MP_UNREACH_NLRI {
+            // The MP attribute cannot be read, so its NLRI cannot be withdrawn: reset
+            // (RFC 7606 §7.11, §7.12; RFC 4760 §7 Optional Attribute Error).
+            let sub = update_sub::OPTIONAL_ATTRIBUTE_ERROR;
+            return Err(WireError::new(at, ERR, sub, rest.to_vec(), reason));
+        }
+        // RFC 7606 §4: "the length of the last encountered path attribute would cause the
+        // Total Attribute Length to be exceeded" -> treat-as-withdraw. RFC 4271 §6.3 would
+        // have sent Attribute Length Error with the attribute (what there is of it).
+        let sub = update_sub::ATTRIBUTE_LENGTH_ERROR;
+        let t = Treatment::TreatAsWithdraw;
+        self.finding(at, Some(c), t, sub, rest.to_vec(), reason);
+        Ok(())
+    }
+
     /// Check and decode one attribute.
     fn one(&mut self, h: &RawHeader<'_>, msg: &mut UpdateMsg) -> Result<(), WireError> {
+        if let Some((t, sub, with_data, reason)) = self.precheck(h) {
+            return self.report(h, t, sub, with_data, reason);
+        }
+        match self.decode_into(h, msg) {
+            Ok(()) => {
+                self.keep(h);
+                Ok(())
+            }
+            Err(m) => {
+                let t = attr::value_treatment(h.code);
+                self.report(h, t, m.subcode, m.with_data, m.reason)
+            }
+        }
+    }
+
+    /// Problems found before the value is read: repeats, AS4_* on a 4-octet session, flags.
+    /// Returns (treatment, subcode, attribute as data?, reason).
+    fn precheck(&mut self, h: &RawHeader<'_>) -> Option<(Treatment, u8, bool, String)> {
         let c = h.code;
-        let is_mp = c == code::MP_REACH_NLRI || c == code::MP_UNREACH_NLRI;
         if set_bit(&mut self.seen, c) {
             // RFC 7606 §3 (g): a repeated MP attribute -> NOTIFICATION with Malformed
             // Attribute List; any other repeat: "all the occurrences of the attribute other
             // than the first one SHALL be discarded".
+            let is_mp = c == code::MP_REACH_NLRI || c == code::MP_UNREACH_NLRI;
             let t = if is_mp {
                 Treatment::SessionReset
             } else {
                 Treatment::AttributeDiscard
             };
-            return self.report(
-                h,
-                t,
-                update_sub::MALFORMED_ATTRIBUTE_LIST,
-                false,
-                format!("attribute {c} repeated"),
-            );
+            let sub = update_sub::MALFORMED_ATTRIBUTE_LIST;
+            return Some((t, sub, false, format!("attribute {c} repeated")));
         }
         if self.ctx.as4 && (c == code::AS4_PATH || c == code::AS4_AGGREGATOR) {
-            // RFC 6793 §4.1: from another NEW speaker these "MUST [be] discard[ed]".
-            return self.report(
-                h,
+            // RFC 6793 §4.1: received from another NEW speaker, they "MUST [be] discard[ed]".
+            let (t, sub) = (
                 Treatment::AttributeDiscard,
                 update_sub::OPTIONAL_ATTRIBUTE_ERROR,
+            );
+            return Some((
+                t,
+                sub,
                 true,
                 format!("attribute {c} on a 4-octet AS session"),
-            );
+            ));
         }
         match std_flags(c) {
-            Some(want) if h.flags & (flag::OPTIONAL | flag::TRANSITIVE) != want => {
-                // RFC 4271 §6.3: Attribute Flags Error with the attribute as data;
-                // RFC 7606 §3 (c) sets the treatment.
-                let t = attr::flags_treatment(c);
-                return self.report(
-                    h,
-                    t,
-                    update_sub::ATTRIBUTE_FLAGS_ERROR,
-                    true,
-                    format!("attribute {c} has flags {:#04x}", h.flags),
-                );
-            }
-            Some(_) => {}
-            None if h.flags & flag::OPTIONAL == 0 => {
-                // RFC 4271 §6.3: "If any of the well-known mandatory attributes are not
-                // recognized, then the Error Subcode MUST be set to Unrecognized Well-known
-                // Attribute. The Data field MUST contain the unrecognized attribute".
-                return self.report(
-                    h,
-                    Treatment::SessionReset,
-                    update_sub::UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE,
-                    true,
-                    format!("unrecognized well-known attribute {c}"),
-                );
-            }
-            None => {}
+            // RFC 4271 §6.3: Attribute Flags Error with the attribute as data;
+            // RFC 7606 §3 (c) sets the treatment (only Optional and Transitive count).
+            Some(want) if h.flags & (flag::OPTIONAL | flag::TRANSITIVE) != want => Some((
+                attr::flags_treatment(c),
+                update_sub::ATTRIBUTE_FLAGS_ERROR,
+                true,
+                format!("attribute {c} has flags {:#04x}", h.flags),
+            )),
+            // RFC 4271 §6.3: "If any of the well-known mandatory attributes are not
+            // recognized, then the Error Subcode MUST be set to Unrecognized Well-known
+            // Attribute. The Data field MUST contain the unrecognized attribute".
+            None if h.flags & flag::OPTIONAL == 0 => Some((
+                Treatment::SessionReset,
+                update_sub::UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE,
+                true,
+                format!("unrecognized well-known attribute {c}"),
+            )),
+            _ => None,
         }
-        let res = match c {
-            code::MP_REACH_NLRI => {
-                MpReach::decode(h.value, h.value_at, self.ctx).map(|m| msg.mp_reach = Some(m))
-            }
+    }
+
+    /// Decode the value of `h` into `msg`; unknown optional attributes are kept raw.
+    fn decode_into(&self, h: &RawHeader<'_>, msg: &mut UpdateMsg) -> Result<(), Malformed> {
+        let (c, v) = (h.code, h.value);
+        match c {
+            code::MP_REACH_NLRI => msg.mp_reach = Some(MpReach::decode(v, h.value_at, self.ctx)?),
             code::MP_UNREACH_NLRI => {
-                MpUnreach::decode(h.value, h.value_at, self.ctx).map(|m| msg.mp_unreach = Some(m))
+                msg.mp_unreach = Some(MpUnreach::decode(v, h.value_at, self.ctx)?)
             }
-            _ => attr::decode_value(&mut msg.attrs, c, h.value, self.ctx, self.nlri_field).map(
-                |known| {
-                    if !known {
-                        msg.attrs
-                            .unknown
-                            .push(RawAttr::new(h.flags, c, h.value.to_vec()));
-                    }
-                },
-            ),
-        };
-        match res {
-            Ok(()) => {
-                self.keep(h);
-                Ok(())
+            _ => {
+                if !attr::decode_value(&mut msg.attrs, c, v, self.ctx, self.nlri_field)? {
+                    msg.attrs.unknown.push(RawAttr::new(h.flags, c, v.to_vec()));
+                }
             }
-            Err(m) => self.report(
-                h,
-                attr::value_treatment(c),
-                m.subcode,
-                m.with_data,
-                m.reason,
-            ),
         }
+        Ok(())
     }
 
     /// Record a kept attribute's position and flags, and whether they are canonical.
