@@ -54,6 +54,8 @@ fn is_zero(v: &u32) -> bool {
 
 // ===== impl Prefix4 / Prefix6 =====
 
+// `len` is the prefix length in bits; an `is_empty` would mean nothing.
+#[allow(clippy::len_without_is_empty)]
 impl Prefix4 {
     /// A prefix from an address and length; host bits are cleared. `None` if `len > 32`.
     #[inline]
@@ -102,6 +104,7 @@ impl Prefix4 {
     }
 }
 
+#[allow(clippy::len_without_is_empty)]
 impl Prefix6 {
     /// A prefix from an address and length; host bits are cleared. `None` if `len > 128`.
     #[inline]
@@ -221,7 +224,247 @@ macro_rules! serde_via_str {
 serde_via_str!(Prefix4);
 serde_via_str!(Prefix6);
 
-// TODO(helper-update): the fast decode/encode of NLRI lists.
+// ===== NLRI list codec =====
+
+/// Why a prefix list is syntactically incorrect (RFC 7606 §5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NlriError {
+    /// Absolute offset of the entry that is wrong (its path identifier, or its length octet).
+    pub offset: usize,
+    pub kind: NlriErrorKind,
+}
+
+/// The two ways RFC 7606 §5.3 names for a prefix list to be malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NlriErrorKind {
+    /// "The length of any of the included NLRI is greater than the maximum length for its
+    /// address family."
+    PrefixTooLong(u8),
+    /// "When the length of the last included NLRI is considered, the field length ... is
+    /// exceeded" (also: a path identifier cut short).
+    Truncated,
+}
+
+impl fmt::Display for NlriError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            NlriErrorKind::PrefixTooLong(l) => write!(f, "prefix length {l} is too long"),
+            NlriErrorKind::Truncated => f.write_str("prefix runs past the end of its field"),
+        }
+    }
+}
+
+/// Octets taken by the address part of a prefix of `len` bits: ceil(len / 8).
+#[inline(always)]
+pub const fn prefix_octets(len: u8) -> usize {
+    (len as usize + 7) >> 3
+}
+
+/// Octets one IPv4 entry takes on the wire.
+#[inline]
+pub fn wire_len4(n: &Nlri4, add_path: bool) -> usize {
+    1 + prefix_octets(n.prefix.len) + if add_path { 4 } else { 0 }
+}
+
+/// Octets one IPv6 entry takes on the wire.
+#[inline]
+pub fn wire_len6(n: &Nlri6, add_path: bool) -> usize {
+    1 + prefix_octets(n.prefix.len) + if add_path { 4 } else { 0 }
+}
+
+#[inline(always)]
+fn mask4(len: u8) -> u32 {
+    // len <= 32 here; a shift by 32 (len 0) gives None -> mask 0.
+    u32::MAX.checked_shl(32 - len as u32).unwrap_or(0)
+}
+
+#[inline(always)]
+fn mask6(len: u8) -> u128 {
+    u128::MAX.checked_shl(128 - len as u32).unwrap_or(0)
+}
+
+#[cold]
+fn nlri_err(base: usize, pos: usize, kind: NlriErrorKind) -> NlriError {
+    NlriError {
+        offset: base + pos,
+        kind,
+    }
+}
+
+/// Decode an IPv4 prefix list (Withdrawn Routes, NLRI, or MP NLRI of AFI 1), appending to `out`.
+///
+/// `base` is the absolute offset of `buf[0]`. Host bits past the prefix length are cleared:
+/// RFC 4271 §4.3 says "the value of trailing bits is irrelevant", so a prefix received with
+/// them set is the same route as without (and encodes back with them zero).
+pub fn decode_v4(
+    buf: &[u8],
+    base: usize,
+    add_path: bool,
+    out: &mut Vec<Nlri4>,
+) -> Result<(), NlriError> {
+    if add_path {
+        decode_v4_path_id(buf, base, out)
+    } else {
+        decode_v4_plain(buf, base, out)
+    }
+}
+
+fn decode_v4_plain(buf: &[u8], base: usize, out: &mut Vec<Nlri4>) -> Result<(), NlriError> {
+    // Every entry but /0 takes at least 2 octets: one reservation covers any real list.
+    out.reserve(buf.len() / 2 + 1);
+    let mut pos = 0usize;
+    // Fast path: 5 octets readable, so the address can be loaded whole and masked; the
+    // octets past the prefix belong to the next entry and the mask clears them.
+    while let Some(&[len, a, b, c, d]) = buf.get(pos..).and_then(<[u8]>::first_chunk::<5>) {
+        if len > 32 {
+            return Err(nlri_err(base, pos, NlriErrorKind::PrefixTooLong(len)));
+        }
+        let addr = u32::from_be_bytes([a, b, c, d]) & mask4(len);
+        out.push(Nlri4 {
+            path_id: 0,
+            prefix: Prefix4::from_raw(addr, len),
+        });
+        pos += 1 + prefix_octets(len);
+    }
+    while pos < buf.len() {
+        let (p, next) = tail_v4(buf, base, pos)?;
+        out.push(Nlri4 {
+            path_id: 0,
+            prefix: p,
+        });
+        pos = next;
+    }
+    Ok(())
+}
+
+fn decode_v4_path_id(buf: &[u8], base: usize, out: &mut Vec<Nlri4>) -> Result<(), NlriError> {
+    out.reserve(buf.len() / 5 + 1);
+    let mut pos = 0usize;
+    while let Some(&[i0, i1, i2, i3, len, a, b, c, d]) =
+        buf.get(pos..).and_then(<[u8]>::first_chunk::<9>)
+    {
+        if len > 32 {
+            return Err(nlri_err(base, pos, NlriErrorKind::PrefixTooLong(len)));
+        }
+        let addr = u32::from_be_bytes([a, b, c, d]) & mask4(len);
+        out.push(Nlri4 {
+            path_id: u32::from_be_bytes([i0, i1, i2, i3]),
+            prefix: Prefix4::from_raw(addr, len),
+        });
+        pos += 5 + prefix_octets(len);
+    }
+    while pos < buf.len() {
+        let Some(&[i0, i1, i2, i3]) = buf.get(pos..).and_then(<[u8]>::first_chunk::<4>) else {
+            return Err(nlri_err(base, pos, NlriErrorKind::Truncated));
+        };
+        let (p, next) = tail_v4(buf, base, pos + 4).map_err(|e| NlriError {
+            offset: base + pos,
+            ..e
+        })?;
+        out.push(Nlri4 {
+            path_id: u32::from_be_bytes([i0, i1, i2, i3]),
+            prefix: p,
+        });
+        pos = next;
+    }
+    Ok(())
+}
+
+/// One IPv4 prefix at `pos` near the end of `buf` (checked, zero-padded).
+fn tail_v4(buf: &[u8], base: usize, pos: usize) -> Result<(Prefix4, usize), NlriError> {
+    let Some(&len) = buf.get(pos) else {
+        return Err(nlri_err(base, pos, NlriErrorKind::Truncated));
+    };
+    if len > 32 {
+        return Err(nlri_err(base, pos, NlriErrorKind::PrefixTooLong(len)));
+    }
+    let end = pos + 1 + prefix_octets(len);
+    let Some(bytes) = buf.get(pos + 1..end) else {
+        return Err(nlri_err(base, pos, NlriErrorKind::Truncated));
+    };
+    let mut o = [0u8; 4];
+    o[..bytes.len()].copy_from_slice(bytes);
+    let addr = u32::from_be_bytes(o) & mask4(len);
+    Ok((Prefix4::from_raw(addr, len), end))
+}
+
+/// Decode an IPv6 prefix list (MP NLRI of AFI 2), appending to `out`. Same rules as
+/// [`decode_v4`].
+pub fn decode_v6(
+    buf: &[u8],
+    base: usize,
+    add_path: bool,
+    out: &mut Vec<Nlri6>,
+) -> Result<(), NlriError> {
+    let id_len = if add_path { 4 } else { 0 };
+    out.reserve(buf.len() / (4 + id_len) + 1);
+    let mut pos = 0usize;
+    while pos < buf.len() {
+        let mut path_id = 0;
+        if add_path {
+            let Some(id) = buf.get(pos..).and_then(<[u8]>::first_chunk::<4>) else {
+                return Err(nlri_err(base, pos, NlriErrorKind::Truncated));
+            };
+            path_id = u32::from_be_bytes(*id);
+        }
+        let at = pos + id_len;
+        let (prefix, next) = one_v6(buf, at).map_err(|kind| nlri_err(base, pos, kind))?;
+        out.push(Nlri6 { path_id, prefix });
+        pos = next;
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn one_v6(buf: &[u8], pos: usize) -> Result<(Prefix6, usize), NlriErrorKind> {
+    let Some(&len) = buf.get(pos) else {
+        return Err(NlriErrorKind::Truncated);
+    };
+    if len > 128 {
+        return Err(NlriErrorKind::PrefixTooLong(len));
+    }
+    let end = pos + 1 + prefix_octets(len);
+    let raw = if let Some(whole) = buf.get(pos + 1..).and_then(<[u8]>::first_chunk::<16>) {
+        if end > buf.len() {
+            return Err(NlriErrorKind::Truncated);
+        }
+        u128::from_be_bytes(*whole)
+    } else {
+        let bytes = buf.get(pos + 1..end).ok_or(NlriErrorKind::Truncated)?;
+        let mut o = [0u8; 16];
+        o[..bytes.len()].copy_from_slice(bytes);
+        u128::from_be_bytes(o)
+    };
+    Ok((Prefix6::from_raw(raw & mask6(len), len), end))
+}
+
+/// Append IPv4 entries: (path id,) length octet, ceil(length / 8) address octets.
+pub fn encode_v4(nlri: &[Nlri4], add_path: bool, out: &mut Vec<u8>) {
+    out.reserve(nlri.len() * if add_path { 9 } else { 5 });
+    for n in nlri {
+        if add_path {
+            out.extend_from_slice(&n.path_id.to_be_bytes());
+        }
+        let len = n.prefix.len;
+        let [a, b, c, d] = n.prefix.addr.to_be_bytes();
+        // Write all 5 octets, then drop the unused tail: no variable-length copy.
+        out.extend_from_slice(&[len, a, b, c, d]);
+        out.truncate(out.len() - (4 - prefix_octets(len)));
+    }
+}
+
+/// Append IPv6 entries (see [`encode_v4`]).
+pub fn encode_v6(nlri: &[Nlri6], add_path: bool, out: &mut Vec<u8>) {
+    out.reserve(nlri.len() * if add_path { 21 } else { 17 });
+    for n in nlri {
+        if add_path {
+            out.extend_from_slice(&n.path_id.to_be_bytes());
+        }
+        let len = n.prefix.len;
+        out.push(len);
+        out.extend_from_slice(&n.prefix.addr.to_be_bytes()[..prefix_octets(len)]);
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -240,5 +483,126 @@ mod tests {
         assert!(q.contains(&"2001:db8:1::/48".parse().unwrap()));
         assert!(!q.contains(&"2001:db9::/32".parse().unwrap()));
         assert_eq!(Prefix4::new(u32::MAX, 0).unwrap().to_string(), "0.0.0.0/0");
+    }
+
+    /// A small deterministic generator (xorshift) for round-trip tests.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    fn random4(n: usize, seed: &mut u64) -> Vec<Nlri4> {
+        (0..n)
+            .map(|_| {
+                let r = rng(seed);
+                Nlri4 {
+                    path_id: (r >> 40) as u32,
+                    prefix: Prefix4::new(r as u32, (r >> 32) as u8 % 33).unwrap(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn v4_lists_round_trip_fast_and_tail_paths() {
+        let mut seed = 0x1234_5678_9abc_def1;
+        for add_path in [false, true] {
+            for n in [0, 1, 2, 3, 7, 100, 1000] {
+                let mut v = random4(n, &mut seed);
+                if !add_path {
+                    v.iter_mut().for_each(|x| x.path_id = 0);
+                }
+                let mut b = Vec::new();
+                encode_v4(&v, add_path, &mut b);
+                assert_eq!(
+                    b.len(),
+                    v.iter().map(|x| wire_len4(x, add_path)).sum::<usize>()
+                );
+                let mut back = Vec::new();
+                decode_v4(&b, 0, add_path, &mut back).unwrap();
+                assert_eq!(back, v, "n={n} add_path={add_path}");
+            }
+        }
+    }
+
+    #[test]
+    fn v6_lists_round_trip() {
+        let mut seed = 0x0fed_cba9_8765_4321;
+        for add_path in [false, true] {
+            let v: Vec<Nlri6> = (0..300)
+                .map(|_| {
+                    let hi = rng(&mut seed) as u128;
+                    let lo = rng(&mut seed);
+                    Nlri6 {
+                        path_id: if add_path { lo as u32 } else { 0 },
+                        prefix: Prefix6::new(hi << 64 | lo as u128, (lo >> 32) as u8 % 129)
+                            .unwrap(),
+                    }
+                })
+                .collect();
+            let mut b = Vec::new();
+            encode_v6(&v, add_path, &mut b);
+            let mut back = Vec::new();
+            decode_v6(&b, 0, add_path, &mut back).unwrap();
+            assert_eq!(back, v);
+        }
+    }
+
+    #[test]
+    fn host_bits_are_cleared_on_decode() {
+        let mut v = Vec::new();
+        // 10.1.2.255/24 with the host octet on the wire, then 10.1.2.3/23 at the tail.
+        decode_v4(&[24, 10, 1, 2, 23, 10, 1, 3], 0, false, &mut v).unwrap();
+        assert_eq!(v[0].prefix.to_string(), "10.1.2.0/24");
+        assert_eq!(v[1].prefix.to_string(), "10.1.2.0/23");
+        let mut w = Vec::new();
+        decode_v6(
+            &[65, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0xff],
+            0,
+            false,
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(w[0].prefix.to_string(), "2001:db8:0:0:8000::/65");
+    }
+
+    #[test]
+    fn malformed_lists_give_the_offset_of_the_bad_entry() {
+        let mut v = Vec::new();
+        let e = decode_v4(&[24, 10, 1, 2, 33, 1, 2, 3, 4, 5], 100, false, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (104, NlriErrorKind::PrefixTooLong(33)));
+        let e = decode_v4(&[24, 10, 1, 2, 24, 1, 2], 100, false, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (104, NlriErrorKind::Truncated));
+        let e = decode_v4(&[0, 0, 0, 1, 8, 10, 0, 0], 0, true, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (6, NlriErrorKind::Truncated));
+        let e = decode_v4(&[0, 0, 0, 1, 8, 10, 0, 0, 0, 8], 0, true, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (6, NlriErrorKind::Truncated));
+        let e = decode_v4(&[0, 0, 0, 1, 40, 10, 0, 0, 0], 0, true, &mut v).unwrap_err();
+        assert_eq!((e.offset, e.kind), (0, NlriErrorKind::PrefixTooLong(40)));
+        let mut w = Vec::new();
+        let e = decode_v6(&[129], 7, false, &mut w).unwrap_err();
+        assert_eq!((e.offset, e.kind), (7, NlriErrorKind::PrefixTooLong(129)));
+        let e = decode_v6(&[64, 0x20, 1], 7, false, &mut w).unwrap_err();
+        assert_eq!((e.offset, e.kind), (7, NlriErrorKind::Truncated));
+        let e = decode_v6(&[0, 0, 1], 0, true, &mut w).unwrap_err();
+        assert_eq!((e.offset, e.kind), (0, NlriErrorKind::Truncated));
+    }
+
+    #[test]
+    fn every_length_decodes_at_every_alignment() {
+        for len in 0..=32u8 {
+            for pad in 0..6 {
+                let mut b = vec![0u8; pad];
+                b.push(len);
+                b.extend_from_slice(&[0xff; 4][..prefix_octets(len)]);
+                let mut v = Vec::new();
+                decode_v4(&b, 0, false, &mut v).unwrap();
+                let last = v.last().unwrap().prefix;
+                assert_eq!(last.len(), len);
+                assert_eq!(last.addr_u32(), mask4(len));
+            }
+        }
     }
 }
