@@ -208,8 +208,11 @@ fn named(n: &NotificationMsg) -> Value {
             .all(|k| matches!(k.as_str(), "code" | "subcode" | "data"))
         {
             let (code, sub) = names(n.code, n.subcode);
-            map.insert("code_name".into(), code.into());
-            map.insert("subcode_name".into(), sub.into());
+            for (key, name) in [("code_name", code), ("subcode_name", sub)] {
+                if let Some(name) = name {
+                    map.insert(key.into(), name.into());
+                }
+            }
         }
     }
     v
