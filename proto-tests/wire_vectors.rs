@@ -233,8 +233,8 @@ fn check(v: &Vector) -> Result<(), String> {
         Ok(ok) => ok,
         Err(e) => {
             return Err(format!(
-                "expected a message, got error\n{}",
-                diff_block(want_msg, &to_json(&e))
+                "expected a message, got error {e}\n  expected: {}",
+                pretty(want_msg)
             ))
         }
     };
@@ -263,8 +263,9 @@ fn check_error(
     let key = ErrorKey::deserialize(want).map_err(|e| format!("expect.error is malformed: {e}"))?;
     match got {
         Ok((msg, _)) => Err(format!(
-            "expected an error, got a message\n{}",
-            diff_block(want, &to_json(&msg))
+            "expected an error, got a message\n  expected: {}\n  got:      {}",
+            pretty(want),
+            pretty(&to_json(&msg))
         )),
         Err(e) if e.offset == key.offset && e.notification == key.notification => Ok(()),
         Err(e) => Err(format!("error differs\n{}", diff_block(want, &to_json(&e)))),
@@ -348,11 +349,6 @@ fn diff_block(want: &Value, got: &Value) -> String {
     if diffs.len() > 20 {
         let _ = writeln!(s, "    ... and {} more differences", diffs.len() - 20);
     }
-    let pretty = |v: &Value| {
-        serde_json::to_string_pretty(v)
-            .unwrap_or_default()
-            .replace('\n', "\n      ")
-    };
     let _ = write!(
         s,
         "  expected: {}\n  got:      {}",
@@ -391,6 +387,13 @@ fn diff(want: &Value, got: &Value, path: &str, out: &mut Vec<String>) {
         _ if want != got => out.push(format!("{path}: expected {want}, got {got}")),
         _ => {}
     }
+}
+
+/// Pretty JSON indented to follow a `  expected: ` label.
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v)
+        .unwrap_or_default()
+        .replace('\n', "\n      ")
 }
 
 fn report(failures: &[String]) -> String {
