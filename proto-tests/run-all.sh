@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# wren's test command (README "Test it"). Runs, in order:
+#   1. cargo test --all-targets --no-fail-fast: unit tests, integration tests, the wire vector runner, and
+#      every criterion bench once in test mode (so the benches are checked to work);
+#   2. cargo test --doc;
+#   3. the fuzz targets: seed the corpus from the vectors, build, run each for a short smoke
+#      time (WREN_FUZZ_SECONDS, default 30; 0 = build only).
+# Every step runs even if an earlier one failed; a summary lists each step's result and time.
+# A step whose tool is missing is SKIPPED loudly; with WREN_REQUIRE_ALL=1 (set by .ci/run) a
+# skip fails the run. Exit status: 0 when every step passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fuzz_seconds=${WREN_FUZZ_SECONDS:-30}
+require_all=${WREN_REQUIRE_ALL:-0}
+results=()
+failed=0
+started=$SECONDS
+
+# run_step NAME CMD...: run CMD, record its result and duration, keep going on failure.
+run_step() {
+  local name=$1 t0=$SECONDS rc=0
+  shift
+  printf '\n==> %s\n' "$name"
+  "$@" || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    results+=("ok      $(printf '%4ss' $((SECONDS - t0)))  $name")
+  else
+    results+=("FAILED  $(printf '%4ss' $((SECONDS - t0)))  $name (exit $rc)")
+    failed=1
+  fi
+}
+
+# skip_step NAME WHY: say loudly what is not run and why.
+skip_step() {
+  printf '\n!!! SKIPPED: %s: %s\n' "$1" "$2" >&2
+  results+=("SKIPPED        $1: $2")
+  if [ "$require_all" = 1 ]; then failed=1; fi
+}
+
+# (Called as `run_step ... fuzz_all`, where `set -e` does not apply: every command checks.)
+fuzz_all() {
+  fuzz/seed.sh || return 1
+  (cd fuzz && cargo +nightly fuzz build) || return 1
+  if [ "$fuzz_seconds" -eq 0 ]; then
+    printf '!!! WREN_FUZZ_SECONDS=0: fuzz targets built, not run\n' >&2
+    return 0
+  fi
+  local t targets
+  targets=$(cd fuzz && cargo +nightly fuzz list) || return 1
+  for t in $targets; do
+    printf -- '--- fuzz %s for %ss\n' "$t" "$fuzz_seconds"
+    (cd fuzz && cargo +nightly fuzz run "$t" -- -max_total_time="$fuzz_seconds" -print_final_stats=1) || return 1
+  done
+}
+
+run_step "cargo test --all-targets (incl. wire vectors; benches run once in test mode)" \
+  cargo test --all-targets --no-fail-fast
+run_step "cargo test --doc" cargo test --doc
+
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  skip_step "fuzz targets" "no nightly toolchain (rustup toolchain install nightly)"
+elif ! cargo fuzz --version >/dev/null 2>&1; then
+  skip_step "fuzz targets" "cargo-fuzz is not installed (cargo install cargo-fuzz --locked)"
+else
+  run_step "fuzz: seed, build, run each target ${fuzz_seconds}s" fuzz_all
+fi
+
+printf '\n==> summary (%ss in total)\n' $((SECONDS - started))
+printf '  %s\n' "${results[@]}"
+exit "$failed"

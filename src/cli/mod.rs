@@ -1,0 +1,36 @@
+//! Command-line interface: argument parsing and dispatch to subcommands.
+//!
+//! Each subcommand lives in its own module and returns the process exit code.
+//! Exit codes: 0 success, 1 the subcommand's work failed (e.g. a message did not decode),
+//! 2 bad usage or unreadable input (clap uses 2 for usage errors too).
+
+mod decode;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// wren: a BGP routing daemon for node-to-node route distribution.
+#[derive(Debug, Parser)]
+#[command(name = "wren", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands. Planned: `run` (the daemon), `check` (validate a config), `show ...`
+/// (query a running daemon through its control socket).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode BGP messages given as hex and print them as JSON.
+    Decode(decode::DecodeArgs),
+}
+
+// ===== impl =====
+
+/// Run the chosen subcommand; returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Decode(args) => decode::run(&args),
+    }
+}
