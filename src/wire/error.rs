@@ -129,7 +129,13 @@ pub enum EncodeError {
 impl WireError {
     /// Build an error with a NOTIFICATION `code`/`subcode` and its data field.
     #[cold]
-    pub fn new(offset: usize, code: u8, subcode: u8, data: Vec<u8>, reason: impl Into<String>) -> Self {
+    pub fn new(
+        offset: usize,
+        code: u8,
+        subcode: u8,
+        data: Vec<u8>,
+        reason: impl Into<String>,
+    ) -> Self {
         WireError {
             offset,
             notification: NotificationMsg {

@@ -22,7 +22,10 @@ pub fn check(buf: &[u8], ctx: &DecodeCtx) -> Result<(u8, usize), WireError> {
             code::HEADER,
             header_sub::BAD_MESSAGE_LENGTH,
             (buf.len() as u16).to_be_bytes().to_vec(),
-            format!("message of {} bytes is shorter than the 19-byte header", buf.len()),
+            format!(
+                "message of {} bytes is shorter than the 19-byte header",
+                buf.len()
+            ),
         ));
     }
     let (typ, len) = check_header(buf, ctx)?;

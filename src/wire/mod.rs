@@ -93,9 +93,7 @@ pub fn decode(buf: &[u8], ctx: &DecodeCtx) -> Result<(Message, Vec<Finding>), Wi
         }
         msg_type::NOTIFICATION => Message::Notification(notification::decode(body, HEADER_LEN)?),
         msg_type::KEEPALIVE => Message::Keepalive,
-        msg_type::ROUTE_REFRESH => {
-            Message::RouteRefresh(route_refresh::decode(body, HEADER_LEN)?)
-        }
+        msg_type::ROUTE_REFRESH => Message::RouteRefresh(route_refresh::decode(body, HEADER_LEN)?),
         // header::check has already refused other types.
         other => return Err(header::bad_type(other)),
     };

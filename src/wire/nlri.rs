@@ -109,7 +109,11 @@ impl Prefix6 {
         if len > 128 {
             return None;
         }
-        let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+        let mask = if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - len)
+        };
         Some(Prefix6 {
             addr: addr & mask,
             len,

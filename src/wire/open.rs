@@ -58,7 +58,13 @@ pub enum OptParam {
 pub fn decode(body: &[u8], base: usize) -> Result<OpenMsg, WireError> {
     // TODO(helper-session)
     let _ = (body, base);
-    Err(WireError::new(base, 2, 0, Vec::new(), "OPEN decoding not implemented yet"))
+    Err(WireError::new(
+        base,
+        2,
+        0,
+        Vec::new(),
+        "OPEN decoding not implemented yet",
+    ))
 }
 
 impl OpenMsg {

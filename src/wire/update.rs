@@ -91,7 +91,13 @@ pub enum MpNlri {
 pub fn decode(body: &[u8], ctx: &Ctx, base: usize) -> Result<(UpdateMsg, Vec<Finding>), WireError> {
     // TODO(helper-update)
     let _ = (body, ctx);
-    Err(WireError::new(base, 3, 1, Vec::new(), "UPDATE decoding not implemented yet"))
+    Err(WireError::new(
+        base,
+        3,
+        1,
+        Vec::new(),
+        "UPDATE decoding not implemented yet",
+    ))
 }
 
 impl UpdateMsg {
