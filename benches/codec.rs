@@ -97,13 +97,13 @@ fn ipv4_full(ctx: &Ctx) -> Case {
     let nlri: Vec<Nlri4> = (0..4053 / 4)
         .map(|i| nlri4(0x0a00_0000 | (i << 8), 24))
         .collect();
-    let mut body = vec![0, 0, 0, 20];
-    body.extend_from_slice(&[0x40, 1, 1, 0]);
-    body.extend_from_slice(&[0x40, 2, 6, 2, 1, 0, 0, 0xfc, 0x00]);
-    body.extend_from_slice(&[0x40, 3, 4, 198, 18, 0, 1]);
+    let mut a = vec![0x40, 1, 1, 0];
+    a.extend_from_slice(&[0x40, 2, 6, 2, 1, 0, 0, 0xfc, 0x00]);
+    a.extend_from_slice(&[0x40, 3, 4, 198, 18, 0, 1]);
+    let mut field = Vec::new();
     for n in &nlri {
-        body.push(24);
-        body.extend_from_slice(&n.prefix.addr().octets()[..3]);
+        field.push(24);
+        field.extend_from_slice(&n.prefix.addr().octets()[..3]);
     }
     let prefixes = nlri.len() as u64;
     let msg = Message::Update(UpdateMsg {
@@ -113,7 +113,7 @@ fn ipv4_full(ctx: &Ctx) -> Case {
     });
     Case {
         name: "update_ipv4_full_4096",
-        bytes: bytes_of(&msg, ctx, body),
+        bytes: bytes_of(&msg, ctx, &a, &field),
         msg,
         prefixes,
     }
@@ -141,9 +141,6 @@ fn ipv6_mp_reach(ctx: &Ctx) -> Case {
     attrs_bytes.extend_from_slice(&mp);
     attrs_bytes.extend_from_slice(&[0x40, 1, 1, 0]);
     attrs_bytes.extend_from_slice(&[0x40, 2, 6, 2, 1, 0, 0, 0xfc, 0x00]);
-    let mut body = vec![0, 0];
-    body.extend_from_slice(&(attrs_bytes.len() as u16).to_be_bytes());
-    body.extend_from_slice(&attrs_bytes);
     let msg = Message::Update(UpdateMsg {
         attrs: Attrs {
             origin: Some(Origin::Igp),
@@ -162,7 +159,7 @@ fn ipv6_mp_reach(ctx: &Ctx) -> Case {
     });
     Case {
         name: "update_ipv6_mp_reach_200",
-        bytes: bytes_of(&msg, ctx, body),
+        bytes: bytes_of(&msg, ctx, &attrs_bytes, &[]),
         msg,
         prefixes: 200,
     }
@@ -197,10 +194,6 @@ fn typical_attrs(ctx: &Ctx) -> Case {
     for v in [4_200_000_000u32, 1, 2] {
         a.extend_from_slice(&v.to_be_bytes());
     }
-    let mut body = vec![0, 0];
-    body.extend_from_slice(&(a.len() as u16).to_be_bytes());
-    body.extend_from_slice(&a);
-    body.extend_from_slice(&[26, 10, 65, 0, 64]);
     let nlri = vec![nlri4(0x0a41_0040, 26)];
     let msg = Message::Update(UpdateMsg {
         attrs,
@@ -209,7 +202,7 @@ fn typical_attrs(ctx: &Ctx) -> Case {
     });
     Case {
         name: "update_typical_attrs",
-        bytes: bytes_of(&msg, ctx, body),
+        bytes: bytes_of(&msg, ctx, &a, &[26, 10, 65, 0, 64]),
         msg,
         prefixes: 1,
     }
@@ -217,12 +210,16 @@ fn typical_attrs(ctx: &Ctx) -> Case {
 
 // ===== helper functions =====
 
-/// The encoder's bytes when it works, else the hand-built UPDATE `body` with a header.
-fn bytes_of(msg: &Message, ctx: &Ctx, body: Vec<u8>) -> Vec<u8> {
+/// The encoder's bytes when it works, else an UPDATE built by hand from the attribute
+/// bytes and the NLRI field (no withdrawn routes).
+fn bytes_of(msg: &Message, ctx: &Ctx, attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
+    let len = wire::HEADER_LEN + 4 + attrs.len() + nlri.len();
     let mut hand = vec![0xff; 16];
-    hand.extend_from_slice(&((wire::HEADER_LEN + body.len()) as u16).to_be_bytes());
-    hand.push(wire::msg_type::UPDATE);
-    hand.extend_from_slice(&body);
+    hand.extend_from_slice(&(len as u16).to_be_bytes());
+    hand.extend_from_slice(&[wire::msg_type::UPDATE, 0, 0]);
+    hand.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+    hand.extend_from_slice(attrs);
+    hand.extend_from_slice(nlri);
     let framed = wire::frame_len(&hand, ctx);
     assert_eq!(
         framed,
