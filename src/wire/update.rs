@@ -617,6 +617,23 @@ impl MpNlri {
 
 // ===== helper functions =====
 
+/// The family an `afi-safi-disable` finding disables (RFC 4760 §7), read from its
+/// NOTIFICATION data (the whole MP attribute: flags, type, length, AFI, SAFI, ...).
+/// `None` for any other finding.
+pub fn disabled_family(f: &Finding) -> Option<Family> {
+    if f.treatment != Treatment::AfiSafiDisable {
+        return None;
+    }
+    let d = &f.notification.data;
+    let hdr = if d.first()? & flag::EXTENDED_LENGTH != 0 {
+        4
+    } else {
+        3
+    };
+    let &[a0, a1, safi] = d.get(hdr..)?.first_chunk::<3>()?;
+    Some(Family::new(u16::from_be_bytes([a0, a1]), safi))
+}
+
 const ERR: u8 = super::error::code::UPDATE;
 
 fn read_u16(b: &[u8], at: usize) -> Option<usize> {

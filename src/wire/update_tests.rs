@@ -368,6 +368,8 @@ fn unparseable_mp_attributes_disable_the_family() {
         check(&f, Treatment::AfiSafiDisable, 9, 23, a[1]);
         assert_eq!(f.notification.data, a, "{}", hex(&a));
         assert!(u.mp_reach.is_none() && u.mp_unreach.is_none());
+        let fam = Family::new(a[4] as u16, a[5]);
+        assert_eq!(disabled_family(&f), Some(fam));
         assert_eq!(u.attrs.origin, Some(Origin::Igp));
         assert!(u.attrs.as_path.is_some());
     }
@@ -389,6 +391,13 @@ fn mp_reach_add_path_mismatch_disables_the_family() {
     let a = attr(0x80, 14, &mp);
     let (u, f) = one_finding(&msg(&[], &[a.clone(), origin()].concat(), &[]), &ctx());
     check(&f, Treatment::AfiSafiDisable, 9, 23, 14);
+    assert_eq!(disabled_family(&f), Some(Family::IPV6_UNICAST));
+    // With Extended Length the family is found after the 2-octet length.
+    let mut ext = f.clone();
+    ext.notification.data = attr(0x90, 14, &mp);
+    assert_eq!(disabled_family(&ext), Some(Family::IPV6_UNICAST));
+    ext.treatment = Treatment::TreatAsWithdraw;
+    assert_eq!(disabled_family(&ext), None);
     assert_eq!(f.notification.data, a);
     assert!(u.mp_reach.is_none());
 }
