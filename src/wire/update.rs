@@ -17,9 +17,10 @@
 //!
 //! Decoding applies RFC 7606 (revised error handling): problems that do not need a reset
 //! are returned as [`Finding`]s next to the decoded message, and the worst one decides
-//! (attribute discard < treat-as-withdraw < session reset). A problem that needs a session
-//! reset is returned as the [`WireError`] instead. With treat-as-withdraw the message still
-//! carries its NLRI: the caller withdraws them. What this codec cannot check, because it
+//! (attribute discard < treat-as-withdraw < AFI/SAFI disable < session reset). A problem
+//! that needs a session reset is returned as the [`WireError`] instead. With
+//! treat-as-withdraw the message still carries its NLRI: the caller withdraws them; with
+//! AFI/SAFI disable the MP attribute is left out and the caller disables its family. What this codec cannot check, because it
 //! does not know the peer, is left to the RIB: LOCAL_PREF and ORIGINATOR_ID/CLUSTER_LIST
 //! from an external peer (RFC 7606 §7.5, §7.9, §7.10), the first AS of an eBGP path
 //! (RFC 4271 §6.3), confederation segments from outside the confederation (RFC 5065 §5.3),
@@ -120,6 +121,7 @@ pub fn decode(body: &[u8], ctx: &Ctx, base: usize) -> Result<(UpdateMsg, Vec<Fin
     // to Invalid Network Field." RFC 7606 §5.3 keeps this a session reset.
     nlri::decode_v4(f.nlri, f.nlri_base, v4_add_path, &mut msg.nlri).map_err(network_error)?;
     walk.check_mandatory(&msg, f.attrs_len_offset);
+    walk.escalate_without_nlri(&msg)?;
     msg.layout = walk.layout();
     msg.attrs.unknown.sort_unstable_by_key(|r| r.type_code);
     Ok((msg, walk.findings))
@@ -249,9 +251,11 @@ impl<'c> Walk<'c> {
                 // RFC 7606 §4: "fewer than three octets remain (or fewer than four octets, if
                 // the Attribute Flags field has the Extended Length bit set) when beginning
                 // to parse the attribute" -> treat-as-withdraw.
+                // The type code is reported when its octet is there (flags and type, but
+                // no room for the length).
                 self.finding(
                     at,
-                    None,
+                    rest.get(1).copied(),
                     Treatment::TreatAsWithdraw,
                     update_sub::MALFORMED_ATTRIBUTE_LIST,
                     Vec::new(),
@@ -286,11 +290,12 @@ impl<'c> Walk<'c> {
             return Err(WireError::new(at, ERR, sub, rest.to_vec(), reason));
         }
         // RFC 7606 §4: "the length of the last encountered path attribute would cause the
-        // Total Attribute Length to be exceeded" -> treat-as-withdraw. RFC 4271 §6.3 would
-        // have sent Attribute Length Error with the attribute (what there is of it).
-        let sub = update_sub::ATTRIBUTE_LENGTH_ERROR;
+        // Total Attribute Length to be exceeded" -> treat-as-withdraw. RFC 4271 names no
+        // subcode for it: a fault in the structure of the list, so Malformed Attribute List
+        // (RFC 4271 §6.3, no data), not a length that conflicts with the type.
+        let sub = update_sub::MALFORMED_ATTRIBUTE_LIST;
         let t = Treatment::TreatAsWithdraw;
-        self.finding(at, Some(c), t, sub, rest.to_vec(), reason);
+        self.finding(at, Some(c), t, sub, Vec::new(), reason);
         Ok(())
     }
 
@@ -305,7 +310,12 @@ impl<'c> Walk<'c> {
                 Ok(())
             }
             Err(m) => {
-                let t = attr::value_treatment(h.code);
+                let mut t = attr::value_treatment(h.code);
+                if t == Treatment::AfiSafiDisable && h.value.len() < 3 {
+                    // RFC 7606 §7.11, §7.12: without a readable AFI/SAFI there is no family
+                    // to disable; only a session reset is left (RFC 4760 §7).
+                    t = Treatment::SessionReset;
+                }
                 self.report(h, t, m.subcode, m.with_data, m.reason)
             }
         }
@@ -465,6 +475,28 @@ impl<'c> Walk<'c> {
         }
     }
 
+    /// RFC 7606 §5.2: an UPDATE that carries path attributes but no reachable NLRI (an empty
+    /// NLRI field and no MP_REACH_NLRI) has nothing that "treat-as-withdraw" could withdraw,
+    /// so such an error would go unnoticed; it is handled as a session reset with the
+    /// NOTIFICATION of the first such error (its offset is the attribute's flags byte).
+    /// Attribute-discard findings stay discards. End-of-RIB markers carry no error, so they
+    /// are not affected. Any MP_REACH_NLRI on the wire counts as present, also one that was
+    /// disabled (AFI/SAFI disable: its family's routes are gone anyway) or one with an empty
+    /// NLRI list.
+    fn escalate_without_nlri(&self, msg: &UpdateMsg) -> Result<(), WireError> {
+        if !msg.nlri.is_empty() || bit(&self.seen, code::MP_REACH_NLRI) {
+            return Ok(());
+        }
+        match self
+            .findings
+            .iter()
+            .find(|f| f.treatment == Treatment::TreatAsWithdraw)
+        {
+            Some(f) => Err(escalated(f)),
+            None => Ok(()),
+        }
+    }
+
     /// The layout to store: `None` when the wire form is canonical.
     fn layout(&mut self) -> Option<Vec<(u8, u8)>> {
         if self.canonical {
@@ -585,6 +617,23 @@ impl MpNlri {
 
 // ===== helper functions =====
 
+/// The family an `afi-safi-disable` finding disables (RFC 4760 §7), read from its
+/// NOTIFICATION data (the whole MP attribute: flags, type, length, AFI, SAFI, ...).
+/// `None` for any other finding.
+pub fn disabled_family(f: &Finding) -> Option<Family> {
+    if f.treatment != Treatment::AfiSafiDisable {
+        return None;
+    }
+    let d = &f.notification.data;
+    let hdr = if d.first()? & flag::EXTENDED_LENGTH != 0 {
+        4
+    } else {
+        3
+    };
+    let &[a0, a1, safi] = d.get(hdr..)?.first_chunk::<3>()?;
+    Some(Family::new(u16::from_be_bytes([a0, a1]), safi))
+}
+
 const ERR: u8 = super::error::code::UPDATE;
 
 fn read_u16(b: &[u8], at: usize) -> Option<usize> {
@@ -610,6 +659,22 @@ fn network_error(e: NlriError) -> WireError {
         update_sub::INVALID_NETWORK_FIELD,
         Vec::new(),
         e.to_string(),
+    )
+}
+
+/// The session reset for a treat-as-withdraw finding escalated by RFC 7606 §5.2.
+#[cold]
+fn escalated(f: &Finding) -> WireError {
+    let n = &f.notification;
+    WireError::new(
+        f.offset,
+        n.code,
+        n.subcode,
+        n.data.clone(),
+        format!(
+            "attribute error in an UPDATE without reachable NLRI (RFC 7606 §5.2): {}",
+            f.reason
+        ),
     )
 }
 

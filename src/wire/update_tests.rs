@@ -343,19 +343,63 @@ fn duplicate_mp_attribute_resets() {
 }
 
 #[test]
-fn malformed_mp_attributes_reset_with_optional_attribute_error() {
-    let cases: Vec<Vec<u8>> = vec![
-        attr(0x80, 14, &[0, 2, 1, 5, 1, 2, 3, 4, 5, 0]), // next hop length 5 for IPv6
-        attr(0x80, 14, &[0, 2, 1, 16]),                  // next hop runs past the end
-        attr(0x80, 15, &[0, 2]),                         // too short
-        attr(0x80, 15, &[0, 2, 1, 129, 0]),              // prefix length 129
-        attr(0x80, 15, &[0, 1, 1, 24, 10]),              // prefix overruns
-    ];
-    for a in cases {
+fn mp_attributes_too_short_for_afi_safi_reset() {
+    // RFC 7606 §7.11, §7.12: no AFI/SAFI to disable, so only a session reset is left.
+    for a in [attr(0x80, 14, &[0, 2]), attr(0x80, 15, &[0, 2])] {
         let e = err(&msg(&[], &a, &[]), &ctx());
         assert_eq!((e.offset, e.notification.subcode), (23, 9), "{}", hex(&a));
         assert_eq!(e.notification.data, a);
     }
+}
+
+#[test]
+fn unparseable_mp_attributes_disable_the_family() {
+    // RFC 4760 §7, RFC 7606 §7.11, §7.12: AFI/SAFI disable, 3/9 with the attribute.
+    let cases: Vec<Vec<u8>> = vec![
+        attr(0x80, 14, &[0, 2, 1, 5, 1, 2, 3, 4, 5, 0]), // next hop length 5 for IPv6
+        attr(0x80, 14, &[0, 2, 1, 16]),                  // next hop runs past the end
+        attr(0x80, 14, &[0, 2, 1]),                      // no next-hop length
+        attr(0x80, 15, &[0, 2, 1, 129, 0]),              // prefix length 129
+        attr(0x80, 15, &[0, 1, 1, 24, 10]),              // prefix overruns
+    ];
+    for a in cases {
+        let b = msg(&[], &[a.clone(), origin(), as_path4()].concat(), &[]);
+        let (u, f) = one_finding(&b, &ctx());
+        check(&f, Treatment::AfiSafiDisable, 9, 23, a[1]);
+        assert_eq!(f.notification.data, a, "{}", hex(&a));
+        assert!(u.mp_reach.is_none() && u.mp_unreach.is_none());
+        let fam = Family::new(a[4] as u16, a[5]);
+        assert_eq!(disabled_family(&f), Some(fam));
+        assert_eq!(u.attrs.origin, Some(Origin::Igp));
+        assert!(u.attrs.as_path.is_some());
+    }
+    // The rest of the UPDATE stays: here the IPv4 NLRI field and its attributes.
+    let a = attr(0x80, 15, &[0, 2, 1, 129, 0]);
+    let b = msg(&[], &[a, base_attrs()].concat(), &NLRI);
+    let (u, f) = one_finding(&b, &ctx());
+    assert_eq!(f.treatment, Treatment::AfiSafiDisable);
+    assert_eq!(u.nlri, vec![p4("10.0.1.0/24")]);
+    assert_eq!(u.attrs.next_hop, Some(Ipv4Addr::new(198, 18, 0, 1)));
+}
+
+#[test]
+fn mp_reach_add_path_mismatch_disables_the_family() {
+    // A path identifier the receiver did not negotiate makes the NLRI overrun (RFC 7911 §3).
+    let mut mp = vec![0, 2, 1, 16];
+    mp.extend_from_slice(&"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
+    mp.extend_from_slice(&[0, 0, 0, 0, 1, 48, 0x20, 1, 0xd, 0xb8, 0, 1]);
+    let a = attr(0x80, 14, &mp);
+    let (u, f) = one_finding(&msg(&[], &[a.clone(), origin()].concat(), &[]), &ctx());
+    check(&f, Treatment::AfiSafiDisable, 9, 23, 14);
+    assert_eq!(disabled_family(&f), Some(Family::IPV6_UNICAST));
+    // With Extended Length the family is found after the 2-octet length.
+    let mut ext = f.clone();
+    ext.notification.data = attr(0x90, 14, &mp);
+    assert_eq!(disabled_family(&ext), Some(Family::IPV6_UNICAST));
+    ext.treatment = Treatment::TreatAsWithdraw;
+    assert_eq!(disabled_family(&ext), None);
+    assert_eq!(f.notification.data, a);
+    assert!(u.mp_reach.is_none());
 }
 
 #[test]
@@ -420,11 +464,14 @@ fn per_attribute_rules_rfc7606_section7() {
         (attr(0x40, 5, &[]), W, 5),                          // §7.5 LOCAL_PREF
         (attr(0x40, 6, &[1]), D, 5),                         // §7.6 ATOMIC_AGGREGATE
         (attr(0xc0, 7, &[0, 1, 198, 18, 0, 1]), D, 5),       // §7.7 AGGREGATOR (as4 wants 8)
+        (attr(0xc0, 7, &[0, 0, 0, 0, 198, 18, 0, 1]), D, 9), // §7.7 + RFC 7607 §2: AS 0
         (attr(0xc0, 8, &[]), W, 5),                          // §7.8 COMMUNITIES zero length
         (attr(0xc0, 8, &[1, 2, 3, 4, 5]), W, 5),             // §7.8 not a multiple of 4
         (attr(0x80, 9, &[1, 2, 3]), W, 5),                   // §7.9 ORIGINATOR_ID
         (attr(0x80, 10, &[]), W, 5),                         // §7.10 CLUSTER_LIST
         (attr(0xc0, 16, &[0; 4]), W, 5),                     // §7.14 EXTENDED COMMUNITIES
+        (attr(0xc0, 25, &[0; 21]), W, 5),                    // §7.15 IPv6 Address Specific EC
+        (attr(0xc0, 25, &[]), W, 5),                         // §7.15 zero length
         (attr(0xc0, 32, &[0; 13]), W, 5),                    // RFC 8092 §6
         (attr(0xc0, 35, &[0; 2]), W, 5),                     // RFC 9234 §5 OTC
         (attr(0x40, 4, &[0, 0, 0, 7]), W, 4),                // §3 (c) MED marked well-known
@@ -508,21 +555,68 @@ fn attribute_list_overrun_is_treat_as_withdraw() {
     a[2] = 8;
     let (b, at) = with_extra(&a);
     let (u, f) = one_finding(&b, &ctx());
-    check(&f, Treatment::TreatAsWithdraw, 5, at, 8);
-    assert_eq!(
-        f.notification.data, a,
-        "data: what there is of the attribute"
-    );
+    // Malformed Attribute List with no data: a fault of the list, not of the type.
+    check(&f, Treatment::TreatAsWithdraw, 1, at, 8);
+    assert!(f.notification.data.is_empty());
     // The Total Path Attribute Length still locates the NLRI field.
     assert_eq!(u.nlri, vec![p4("10.0.1.0/24")]);
-    // Two stray octets at the end (second case): Malformed Attribute List.
+    // Two stray octets at the end (second case): Malformed Attribute List, and the type
+    // octet is there, so it is reported.
     let (b, at) = with_extra(&[0x40, 9]);
     let (u, f) = one_finding(&b, &ctx());
-    assert_eq!(
-        (f.treatment, f.notification.subcode, f.offset),
-        (Treatment::TreatAsWithdraw, 1, at)
-    );
+    check(&f, Treatment::TreatAsWithdraw, 1, at, 9);
     assert_eq!(u.nlri, vec![p4("10.0.1.0/24")]);
+    // Only the flags octet left: no type to report.
+    let (b, _) = with_extra(&[0x40]);
+    let (_, f) = one_finding(&b, &ctx());
+    assert_eq!((f.notification.subcode, f.attr_type), (1, None));
+    // Extended Length with three octets left: the type is there too.
+    let (b, at) = with_extra(&[0xd0, 8, 0]);
+    let (_, f) = one_finding(&b, &ctx());
+    check(&f, Treatment::TreatAsWithdraw, 1, at, 8);
+}
+
+#[test]
+fn treat_as_withdraw_without_reachable_nlri_resets() {
+    // RFC 7606 §5.2: attributes, no NLRI field, no MP_REACH_NLRI.
+    let med = attr(0x80, 4, &[0, 0, 5]);
+    let b = msg(&[], &[origin(), as_path4(), med.clone()].concat(), &[]);
+    let e = err(&b, &ctx());
+    assert_eq!((e.offset, e.notification.subcode), (23 + 4 + 13, 5));
+    assert_eq!(e.notification.data, med);
+    // Withdrawn routes do not count as reachable NLRI.
+    let b = msg(&[8, 10], &[base_attrs(), med.clone()].concat(), &[]);
+    let e = err(&b, &ctx());
+    assert_eq!(e.offset, 25 + base_attrs().len());
+    // Nor does an MP_UNREACH_NLRI.
+    let un = attr(0x80, 15, &[0, 2, 1]);
+    let b = msg(&[], &[un, origin(), med.clone()].concat(), &[]);
+    assert_eq!(err(&b, &ctx()).notification.subcode, 5);
+    // A list overrun with no NLRI escalates too (3/1, offset of the overrunning attribute).
+    let mut a = attr(0xc0, 8, &[0, 0, 0, 1]);
+    a[2] = 8;
+    let e = err(&msg(&[], &[origin(), a].concat(), &[]), &ctx());
+    assert_eq!((e.offset, e.notification.subcode), (27, 1));
+    // Attribute discard stays a discard.
+    let b = msg(&[], &[origin(), attr(0x40, 6, &[1])].concat(), &[]);
+    let (_, f) = one_finding(&b, &ctx());
+    assert_eq!(f.treatment, Treatment::AttributeDiscard);
+    // With NLRI in the NLRI field or in MP_REACH_NLRI the error stays treat-as-withdraw.
+    let (b, _) = with_extra(&med);
+    assert_eq!(
+        one_finding(&b, &ctx()).1.treatment,
+        Treatment::TreatAsWithdraw
+    );
+    let mp = [0, 1, 1, 4, 198, 18, 0, 1, 0, 24, 10, 0, 1];
+    let b = msg(
+        &[],
+        &[attr(0x80, 14, &mp), origin(), as_path4(), med].concat(),
+        &[],
+    );
+    assert_eq!(
+        one_finding(&b, &ctx()).1.treatment,
+        Treatment::TreatAsWithdraw
+    );
 }
 
 #[test]

@@ -765,7 +765,7 @@ def gen_attr():
     m = announce(base_attrs() + [attr(LARGE_COMM, v)])
     ok(AT, "large-communities-duplicate-removed",
        "LARGE_COMMUNITY 65001:1:1, 65001:2:2, 65001:1:1: the receiver MUST silently remove the repeated value (no finding).",
-       "RFC 8092 §3", m, M(base_json(large_communities=[[65001, 1, 1], [65001, 2, 2]]), nlri=N),
+       "RFC 8092 §2", m, M(base_json(large_communities=[[65001, 1, 1], [65001, 2, 2]]), nlri=N),
        roundtrip=False)
 
     m = announce(base_attrs() + [attr(OTC, u32(65010))])

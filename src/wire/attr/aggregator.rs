@@ -10,18 +10,31 @@
 use std::net::Ipv4Addr;
 
 use super::{code, Aggregator, Attrs, Malformed, AS_TRANS};
+use crate::wire::error::update_sub;
 
 // ===== impl Aggregator =====
 
 impl Aggregator {
     /// RFC 7606 §7.7: AGGREGATOR is malformed if its length is not 6 (2-octet session) or
     /// 8 (4-octet session); RFC 6793 §6: AS4_AGGREGATOR must be 8.
+    /// RFC 7607 §2: AS 0 in AGGREGATOR or AS4_AGGREGATOR makes the attribute malformed
+    /// (Optional Attribute Error with the attribute as data); the caller discards it
+    /// (RFC 7606 §7.7, RFC 6793 §6).
     pub fn decode(v: &[u8], four: bool, attr: u8) -> Result<Aggregator, Malformed> {
         let name = if attr == code::AGGREGATOR {
             "AGGREGATOR"
         } else {
             "AS4_AGGREGATOR"
         };
+        let a = Self::decode_fields(v, four, name)?;
+        if a.asn == 0 {
+            let sub = update_sub::OPTIONAL_ATTRIBUTE_ERROR;
+            return Err(Malformed::value(sub, true, format!("AS 0 in {name}")));
+        }
+        Ok(a)
+    }
+
+    fn decode_fields(v: &[u8], four: bool, name: &str) -> Result<Aggregator, Malformed> {
         match (four, v) {
             (true, &[a, b, c, d, e, f, g, h]) => Ok(Aggregator {
                 asn: u32::from_be_bytes([a, b, c, d]),

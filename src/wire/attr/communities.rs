@@ -1,16 +1,19 @@
 //! List attributes: COMMUNITIES (RFC 1997), CLUSTER_LIST (RFC 4456 §8), EXTENDED
-//! COMMUNITIES (RFC 4360 §2) and LARGE_COMMUNITY (RFC 8092 §3).
+//! COMMUNITIES (RFC 4360 §2) and LARGE_COMMUNITY (RFC 8092 §3); also the length check of
+//! the IPv6 Address Specific Extended Community (RFC 5701), which wren keeps raw.
 //!
 //! ```text
 //! COMMUNITIES          n x 4 octets  (global AS << 16 | local value)
 //! CLUSTER_LIST         n x 4 octets  (CLUSTER_ID)
 //! EXTENDED COMMUNITIES n x 8 octets  (type, sub-type, value)
+//! IPV6 ADDR. SPEC. EC  n x 20 octets (type, sub-type, IPv6 address, local admin)
 //! LARGE_COMMUNITY      n x 12 octets (global admin, local data 1, local data 2)
 //! ```
 //!
 //! Each is malformed when its length is not a non-zero multiple of the item size, and is then
-//! handled by "treat-as-withdraw" (RFC 7606 §7.8, §7.10, §7.14; RFC 8092 §6). Duplicate
-//! values are kept as received: RFC 8092 §6 says duplicates are not an error.
+//! handled by "treat-as-withdraw" (RFC 7606 §7.8, §7.10, §7.14, §7.15; RFC 8092 §6).
+//! Duplicate values are not an error (RFC 8092 §6); duplicate LARGE_COMMUNITY values are
+//! silently removed on receipt (RFC 8092 §2), the others are kept as received.
 
 use std::net::Ipv4Addr;
 
@@ -56,6 +59,8 @@ pub fn decode_ext(v: &[u8]) -> Result<Vec<[u8; 8]>, Malformed> {
         .collect())
 }
 
+/// RFC 8092 §2: "A receiving speaker MUST silently remove redundant BGP Large Community
+/// values": the first occurrence of each value is kept, in wire order, with no finding.
 pub fn decode_large(v: &[u8]) -> Result<Vec<[u32; 3]>, Malformed> {
     check(v, 12, "LARGE_COMMUNITY")?;
     let mut it = u32s(v);
@@ -63,7 +68,36 @@ pub fn decode_large(v: &[u8]) -> Result<Vec<[u32; 3]>, Malformed> {
     while let (Some(a), Some(b), Some(c)) = (it.next(), it.next(), it.next()) {
         out.push([a, b, c]);
     }
+    dedup_keep_first(&mut out);
     Ok(out)
+}
+
+/// RFC 7606 §7.15: an IPv6 Address Specific Extended Community attribute whose length is
+/// not a non-zero multiple of 20 is malformed (treat-as-withdraw). The value is not
+/// interpreted otherwise.
+pub fn check_ipv6_ext(v: &[u8]) -> Result<(), Malformed> {
+    check(v, 20, "IPv6 Address Specific Extended Community")
+}
+
+/// Remove repeated values, keeping the first of each in order. Short lists (the usual
+/// case) are scanned in place; long ones use a set so that a crafted attribute with
+/// thousands of values stays linear.
+fn dedup_keep_first(v: &mut Vec<[u32; 3]>) {
+    const SCAN_MAX: usize = 32;
+    if v.len() <= SCAN_MAX {
+        let mut n = 0;
+        for i in 0..v.len() {
+            let x = v[i];
+            if !v[..n].contains(&x) {
+                v[n] = x;
+                n += 1;
+            }
+        }
+        v.truncate(n);
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(v.len());
+        v.retain(|x| seen.insert(*x));
+    }
 }
 
 /// Encode one of this file's attributes if present.

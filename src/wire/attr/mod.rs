@@ -61,6 +61,8 @@ pub mod code {
     pub const EXTENDED_COMMUNITIES: u8 = 16;
     pub const AS4_PATH: u8 = 17;
     pub const AS4_AGGREGATOR: u8 = 18;
+    /// IPv6 Address Specific Extended Community (RFC 5701): kept raw, length checked.
+    pub const IPV6_EXT_COMMUNITIES: u8 = 25;
     pub const LARGE_COMMUNITY: u8 = 32;
     pub const OTC: u8 = 35;
 }
@@ -464,6 +466,12 @@ pub fn decode_value(
         code::AS4_AGGREGATOR => attrs.as4_aggregator = Some(Aggregator::decode(value, true, c)?),
         code::LARGE_COMMUNITY => attrs.large_communities = Some(communities::decode_large(value)?),
         code::OTC => attrs.otc = Some(simple::decode_u32(value, "OTC")?),
+        code::IPV6_EXT_COMMUNITIES => {
+            // Not interpreted (kept raw by the caller), but RFC 7606 §7.15 makes a length
+            // that is not a non-zero multiple of 20 malformed: treat-as-withdraw.
+            communities::check_ipv6_ext(value)?;
+            return Ok(false);
+        }
         _ => return Ok(false),
     }
     Ok(true)
@@ -476,10 +484,12 @@ pub const fn value_treatment(c: u8) -> Treatment {
         // RFC 6793 §6: a malformed AS4_PATH / AS4_AGGREGATOR is discarded.
         code::ATOMIC_AGGREGATE | code::AGGREGATOR => Treatment::AttributeDiscard,
         code::AS4_PATH | code::AS4_AGGREGATOR => Treatment::AttributeDiscard,
-        // RFC 7606 §7.11, §7.12 with RFC 4760 §7: "AFI/SAFI disable" or "session reset";
-        // wren resets (the NLRI cannot be trusted, and a reset is what every peer handles).
-        code::MP_REACH_NLRI | code::MP_UNREACH_NLRI => Treatment::SessionReset,
-        // §7.1-§7.5, §7.8-§7.10, §7.14; RFC 8092 §6; RFC 9234 §5: "treat-as-withdraw".
+        // RFC 7606 §7.11, §7.12 allow "AFI/SAFI disable" or "session reset"; RFC 4760 §7
+        // makes deleting the family's routes and ignoring it the primary action, so wren
+        // disables the AFI/SAFI. The walk resets instead when the value is too short to name
+        // the family (fewer than 3 octets): there is no AFI/SAFI to disable.
+        code::MP_REACH_NLRI | code::MP_UNREACH_NLRI => Treatment::AfiSafiDisable,
+        // §7.1-§7.5, §7.8-§7.10, §7.14, §7.15; RFC 8092 §6; RFC 9234 §5: "treat-as-withdraw".
         _ => Treatment::TreatAsWithdraw,
     }
 }

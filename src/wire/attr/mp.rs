@@ -12,10 +12,11 @@
 //! +--------------------------------------------+
 //! ```
 //!
-//! Any error here is handled by a session reset with UPDATE Message Error / Optional
-//! Attribute Error and the attribute as data (RFC 4760 §7; RFC 7606 §7.11, §7.12 allow
-//! "AFI/SAFI disable" instead, which wren does not use). Families other than IPv4 and IPv6
-//! unicast are kept as bytes.
+//! Any error here is reported as UPDATE Message Error / Optional Attribute Error with the
+//! attribute as data (RFC 4760 §7). The walk in [`update`](crate::wire::update) picks the
+//! treatment: "AFI/SAFI disable" when the AFI and SAFI can be read (RFC 4760 §7; RFC 7606
+//! §7.11, §7.12), a session reset when the value is shorter than 3 octets. Families other
+//! than IPv4 and IPv6 unicast are kept as bytes.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 

@@ -240,3 +240,78 @@ fn aggregator_length_follows_the_session() {
     assert_eq!(f.len(), 1);
     let _ = UpdateMsg::default();
 }
+
+#[test]
+fn large_communities_duplicates_are_removed_keeping_the_first() {
+    // RFC 8092 §2: silently removed, first occurrence kept, order preserved.
+    let lc = |a: u32, b: u32, c: u32| [a.to_be_bytes(), b.to_be_bytes(), c.to_be_bytes()].concat();
+    let v = [
+        lc(1, 1, 1),
+        lc(2, 2, 2),
+        lc(1, 1, 1),
+        lc(3, 3, 3),
+        lc(2, 2, 2),
+    ]
+    .concat();
+    let got = communities::decode_large(&v).unwrap();
+    assert_eq!(got, vec![[1, 1, 1], [2, 2, 2], [3, 3, 3]]);
+    // A long list takes the set path: same result.
+    let mut v = Vec::new();
+    for i in 0..100u32 {
+        v.extend_from_slice(&lc(65001, i % 40, 0));
+    }
+    let got = communities::decode_large(&v).unwrap();
+    let want: Vec<[u32; 3]> = (0..40).map(|i| [65001, i, 0]).collect();
+    assert_eq!(got, want);
+    assert!(communities::decode_large(&v[..13]).is_err());
+}
+
+#[test]
+fn ipv6_address_specific_ext_community_is_kept_raw_when_well_formed() {
+    let v = [0u8; 40];
+    assert!(communities::check_ipv6_ext(&v).is_ok());
+    assert!(communities::check_ipv6_ext(&v[..20]).is_ok());
+    for n in [0, 19, 21] {
+        let m = communities::check_ipv6_ext(&v[..n]).unwrap_err();
+        assert_eq!(
+            m.subcode,
+            crate::wire::error::update_sub::ATTRIBUTE_LENGTH_ERROR
+        );
+        assert!(m.with_data);
+    }
+}
+
+#[test]
+fn aggregator_and_as4_aggregator_with_as_zero_are_discarded() {
+    // RFC 7607 §2: malformed; RFC 7606 §7.7 / RFC 6793 §6: attribute discard.
+    let sub = crate::wire::error::update_sub::OPTIONAL_ATTRIBUTE_ERROR;
+    let m = Aggregator::decode(&[0, 0, 0, 0, 198, 18, 0, 1], true, code::AGGREGATOR).unwrap_err();
+    assert_eq!((m.subcode, m.with_data), (sub, true));
+    let m = Aggregator::decode(&[0, 0, 198, 18, 0, 1], false, code::AGGREGATOR).unwrap_err();
+    assert_eq!(m.subcode, sub);
+    let ctx2 = Ctx {
+        as4: false,
+        ..Ctx::default()
+    };
+    let base = [
+        attr(0x40, 1, &[0]),
+        attr(0x40, 2, &[2, 1, 0x5b, 0xa0]),
+        attr(0x40, 3, &[198, 18, 0, 1]),
+        attr(0xc0, 7, &[0x5b, 0xa0, 198, 18, 0, 1]),
+    ]
+    .concat();
+    let a4 = attr(0xc0, 18, &[0, 0, 0, 0, 198, 18, 0, 1]);
+    let (m, f) = decode(&msg(&[], &[base, a4.clone()].concat(), &[8, 10]), &ctx2).unwrap();
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        f[0].treatment,
+        crate::wire::error::Treatment::AttributeDiscard
+    );
+    assert_eq!(
+        (f[0].attr_type, f[0].notification.data.clone()),
+        (Some(18), a4)
+    );
+    let Message::Update(u) = m else { panic!() };
+    assert!(u.attrs.as4_aggregator.is_none());
+    assert_eq!(u.attrs.aggregator.unwrap().asn, AS_TRANS);
+}
