@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the subcommand's work failed (e.g. a message did not decode),
 //! 2 bad usage or unreadable input (clap uses 2 for usage errors too).
 
+mod check;
 mod decode;
 
 use std::process::ExitCode;
@@ -18,12 +19,14 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Subcommands. Planned: `run` (the daemon), `check` (validate a config), `show ...`
+/// Subcommands. Planned: `run` (the daemon), `show ...`
 /// (query a running daemon through its control socket).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Decode BGP messages given as hex and print them as JSON.
     Decode(decode::DecodeArgs),
+    /// Validate a config file without running it: every error with file, key and reason.
+    Check(check::CheckArgs),
 }
 
 // ===== impl =====
@@ -32,5 +35,6 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Decode(args) => decode::run(&args),
+        Command::Check(args) => check::run(&args),
     }
 }
