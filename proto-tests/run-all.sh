@@ -54,9 +54,13 @@ fuzz_all() {
   done
 }
 
+# Test output is also kept, to total the counts in the last line of the run.
+test_log=$(mktemp)
+trap 'rm -f "$test_log"' EXIT
+cargo_tests() { cargo test "$@" 2>&1 | tee -a "$test_log"; return "${PIPESTATUS[0]}"; }
 run_step "cargo test --all-targets (incl. wire vectors; benches run once in test mode)" \
-  cargo test --all-targets --no-fail-fast
-run_step "cargo test --doc" cargo test --doc
+  cargo_tests --all-targets --no-fail-fast
+run_step "cargo test --doc" cargo_tests --doc
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
   skip_step "fuzz targets" "no nightly toolchain (rustup toolchain install nightly)"
@@ -68,4 +72,8 @@ fi
 
 printf '\n==> summary (%ss in total)\n' $((SECONDS - started))
 printf '  %s\n' "${results[@]}"
+# One closing line with the totals of every cargo test binary above.
+read -r passed failed_tests < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$test_log" |
+  awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+printf '\ntests: %s passed, %s failed\n' "$passed" "$failed_tests"
 exit "$failed"
