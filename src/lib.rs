@@ -3,6 +3,8 @@
 //! Module map (see `../shared/DESIGN.md` in the project workspace and README.md):
 //! - [`wire`]: BGP message codec. Pure: no I/O, no tokio, never panics on input.
 //! - [`fsm`]: the per-peer session state machine (RFC 4271 §8). Pure: `handle(now, event) -> actions`.
+//! - [`rib`]: Adj-RIB-In, best path, route reflection, update groups, FIB deltas. Pure.
+//! - [`net`]: sockets and one tokio task per session (adapter).
 //! - [`config`]: the TOML config model, defaults and validation (file, key, reason).
 //!
 //! Supported standards (wire level): RFC 4271, 4760, 6793, 2918, 7313, 5492, 9072,
@@ -10,4 +12,6 @@
 
 pub mod config;
 pub mod fsm;
+pub mod net;
+pub mod rib;
 pub mod wire;

@@ -1,0 +1,92 @@
+//! Sockets: the BGP listener, outgoing connections, and one task per session.
+//!
+//! ```text
+//!  listener ──Inbound{stream}──> speaker ──SessionCmd::Incoming──> session task
+//!  session task: connect (source address, TCP-MD5, TTL / GTSM), frame, decode,
+//!                run the fsm::Session with its timers (keepalives never wait on the speaker),
+//!                write the framed bytes the speaker sends.
+//!        ──PeerEvent (State, Up, Update batch, RouteRefresh, Down)──> speaker
+//! ```
+//!
+//! The session task owns its socket and its [`crate::fsm::Session`]; the speaker owns
+//! everything else and learns of session changes through [`PeerEvent`]s.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use crate::fsm::{DownReason, Negotiated, State};
+use crate::rib::PeerId;
+use crate::wire::{Finding, NotificationMsg, RouteRefreshMsg, UpdateMsg};
+
+/// How to reach one peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transport {
+    /// Peer address and port.
+    pub remote: SocketAddr,
+    /// Bind outgoing connections to this address (`source_address`).
+    pub local: Option<IpAddr>,
+    /// Never connect; wait for the peer.
+    pub passive: bool,
+    /// TTL of outgoing packets: 1 for directly connected eBGP, more with `multihop`.
+    pub ttl: u8,
+    /// RFC 5082 GTSM: send with TTL 255 and accept only TTL ≥ 255 - (ttl - 1).
+    pub gtsm: bool,
+    /// RFC 2385 TCP-MD5 key (never logged).
+    pub md5_key: Option<Vec<u8>>,
+}
+
+/// What a session task reports to the speaker.
+// An UPDATE moves once per message (a batch); boxing it would not pay.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum PeerEvent {
+    /// The FSM changed state.
+    State {
+        peer: PeerId,
+        from: State,
+        to: State,
+    },
+    /// The session is Established.
+    Up {
+        peer: PeerId,
+        neg: Negotiated,
+        local: SocketAddr,
+        remote: SocketAddr,
+    },
+    /// One UPDATE, decoded, with its RFC 7606 findings.
+    Update {
+        peer: PeerId,
+        msg: UpdateMsg,
+        findings: Vec<Finding>,
+    },
+    RouteRefresh {
+        peer: PeerId,
+        msg: RouteRefreshMsg,
+    },
+    /// The session left Established, or failed to get there: why, in one sentence.
+    Down {
+        peer: PeerId,
+        reason: DownReason,
+        /// It had been Established (its routes must be withdrawn or kept as stale).
+        was_established: bool,
+    },
+    /// The listener accepted a connection; the speaker hands it to the peer's session.
+    Inbound {
+        stream: tokio::net::TcpStream,
+        remote: SocketAddr,
+        local: SocketAddr,
+    },
+}
+
+/// What the speaker tells a session task.
+#[derive(Debug)]
+pub enum SessionCmd {
+    /// Start (or restart) the session: connect, or wait when passive.
+    Start,
+    /// Stop: send this NOTIFICATION if a session exists, close, and stay down.
+    Stop(Option<NotificationMsg>),
+    /// Framed BGP messages to write, as encoded by the RIB.
+    Send(Arc<[u8]>),
+    /// An accepted connection from this peer (collision detection, RFC 4271 §6.8).
+    Incoming(tokio::net::TcpStream),
+}

@@ -1,0 +1,278 @@
+//! Routing decisions: Adj-RIB-In per peer, Loc-RIB best path and ECMP set, route
+//! reflection, Adj-RIB-Out through update groups, and the FIB deltas.
+//!
+//! Pure: no I/O, no tokio, no clock, never panics on what peers send. The speaker owns
+//! the one [`Rib`] and drives it:
+//!
+//! ```text
+//!  peer_up / peer_down / update / stale_expired / refresh / originate   (inputs, any number)
+//!                                   │
+//!                                   v
+//!                               flush() ──> RibOutput { sends (framed bytes per update
+//!                                                        group), fib deltas, sessions to stop }
+//! ```
+//!
+//! Inputs only record what changed; [`Rib::flush`] decides best paths for the changed
+//! prefixes and encodes the exports once per update group. The speaker calls `flush` when
+//! its input queue is drained, so a burst of UPDATEs leaves as few, full UPDATEs.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::config::NextHopMode;
+use crate::fsm::Negotiated;
+use crate::wire::{Attrs, Family, NotificationMsg, Prefix4, Prefix6};
+
+/// A peer's handle inside the RIB. [`LOCAL`] stands for routes wren originates.
+pub type PeerId = u32;
+
+/// The pseudo-peer of originated routes (`[[originate]]`).
+pub const LOCAL: PeerId = 0;
+
+/// Settings of the RIB as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RibCfg {
+    pub local_as: u32,
+    pub router_id: Ipv4Addr,
+    /// RFC 4456 §7 CLUSTER_ID: the router ID unless configured.
+    pub cluster_id: Ipv4Addr,
+    /// Most next hops in one ECMP set installed in the FIB; 1 turns multipath off.
+    pub multipath: usize,
+}
+
+/// Import or export filter. `[[policy]]` (src/policy) will add named policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Filter {
+    AcceptAll,
+    RejectAll,
+}
+
+/// Everything the RIB needs to know about an Established peer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerInfo {
+    pub id: PeerId,
+    /// Shown to operators.
+    pub name: String,
+    /// The peer's address on this session.
+    pub remote: IpAddr,
+    /// Our address on this session: the next hop for `next_hop = self`.
+    pub local: IpAddr,
+    /// Our IPv4 / IPv6 addresses to use as next hop for the other family (e.g. IPv6 routes
+    /// over an IPv4 session). `None`: such routes cannot be sent with next hop self.
+    pub local_v4: Option<Ipv4Addr>,
+    pub local_v6: Option<Ipv6Addr>,
+    /// Our link-local address on the session's interface, sent beside a global IPv6 next
+    /// hop (RFC 2545 §3) when the peer is directly connected.
+    pub link_local: Option<Ipv6Addr>,
+    /// The peer's AS (as negotiated).
+    pub asn: u32,
+    /// Same AS as ours.
+    pub ibgp: bool,
+    /// RFC 4456: this peer is our route-reflector client.
+    pub rr_client: bool,
+    pub next_hop: NextHopMode,
+    pub import: Filter,
+    pub export: Filter,
+    /// Most prefixes accepted from the peer; more stops the session with Cease subcode 1
+    /// (RFC 4486 §4).
+    pub max_prefix: Option<u32>,
+    /// What the session negotiated: families, ADD-PATH per direction, 4-octet AS,
+    /// extended message, extended next hop.
+    pub neg: Negotiated,
+}
+
+/// A unicast prefix of either family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum Prefix {
+    V4(Prefix4),
+    V6(Prefix6),
+}
+
+/// One route for the kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FibRoute {
+    pub prefix: Prefix,
+    pub kind: FibKind,
+}
+
+/// What the kernel route does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FibKind {
+    /// Forward to these BGP next hops (one = plain route, several = ECMP), sorted.
+    /// An IPv6 next hop that is link-local needs the session's interface: the FIB
+    /// adapter resolves it.
+    Unicast(Vec<IpAddr>),
+    /// An originated block: drop what no more specific route claims.
+    Blackhole,
+}
+
+/// A change for the kernel, in the order to apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FibChange {
+    /// Add or replace the route for its prefix.
+    Upsert(FibRoute),
+    Remove(Prefix),
+}
+
+/// Framed BGP messages (headers included, back to back) for some peers. One encoding is
+/// shared by every peer of an update group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub peers: Vec<PeerId>,
+    pub bytes: Arc<[u8]>,
+}
+
+/// What one [`Rib::flush`] produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RibOutput {
+    pub sends: Vec<Outgoing>,
+    pub fib: Vec<FibChange>,
+    /// Sessions to stop with this NOTIFICATION (e.g. `max_prefix` exceeded).
+    pub stop: Vec<(PeerId, NotificationMsg)>,
+}
+
+/// Per-peer prefix counts (RFC 4271 §3.2 Adj-RIB-In / Adj-RIB-Out).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PeerCounts {
+    /// Paths in the Adj-RIB-In, before import policy.
+    pub received: u64,
+    /// Paths the import policy accepted.
+    pub accepted: u64,
+    /// Prefixes in the Adj-RIB-Out.
+    pub advertised: u64,
+    /// Paths kept as stale during the peer's graceful restart.
+    pub stale: u64,
+}
+
+/// One path as shown to operators (`show routes`, `explain`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathView {
+    pub prefix: Prefix,
+    /// The peer it came from ([`LOCAL`] for originated).
+    pub peer: PeerId,
+    pub path_id: u32,
+    /// The BGP next hop, after the import side (IPv4 or the IPv6 global/link-local).
+    pub next_hop: Option<IpAddr>,
+    pub attrs: Attrs,
+    pub best: bool,
+    /// Member of the ECMP set installed in the FIB.
+    pub multipath: bool,
+    pub stale: bool,
+    /// Why this path won against the next one, or lost against the best (one sentence,
+    /// naming the RFC 4271 §9.1.2.2 / RFC 4456 §9 step).
+    pub reason: String,
+}
+
+/// The routing table of the whole speaker. Contract for the speaker; the bodies are
+/// filled in by the RIB work (until then they panic, and nothing calls them).
+#[derive(Debug)]
+pub struct Rib {
+    cfg: RibCfg,
+}
+
+// ===== impl Rib =====
+
+impl Rib {
+    pub fn new(cfg: RibCfg) -> Rib {
+        Rib { cfg }
+    }
+
+    pub fn cfg(&self) -> &RibCfg {
+        &self.cfg
+    }
+
+    /// The peer reached Established: its Adj-RIB-Out is filled with the current exports
+    /// and End-of-RIB (RFC 4724 §2) follows for each negotiated family, at the next flush.
+    /// If the peer still has stale paths (graceful restart), they stay until its
+    /// End-of-RIB or [`Rib::stale_expired`].
+    pub fn peer_up(&mut self, info: PeerInfo) {
+        let _ = info;
+        unimplemented!("rib: peer_up")
+    }
+
+    /// The session went down. `keep_stale`: we are the peer's graceful-restart helper
+    /// (RFC 4724 §4.2): its paths stay as stale instead of being withdrawn.
+    pub fn peer_down(&mut self, peer: PeerId, keep_stale: bool) {
+        let _ = (peer, keep_stale);
+        unimplemented!("rib: peer_down")
+    }
+
+    /// One decoded UPDATE from an Established peer, with its RFC 7606 findings
+    /// (treat-as-withdraw withdraws its NLRI; AFI/SAFI disable ignores the family).
+    /// End-of-RIB is recognised here and ends the family's stale paths.
+    pub fn update(
+        &mut self,
+        peer: PeerId,
+        msg: crate::wire::UpdateMsg,
+        findings: &[crate::wire::Finding],
+    ) {
+        let _ = (peer, msg, findings);
+        unimplemented!("rib: update")
+    }
+
+    /// The graceful-restart time (or the stale-path time) ran out: drop the peer's stale paths.
+    pub fn stale_expired(&mut self, peer: PeerId) {
+        let _ = peer;
+        unimplemented!("rib: stale_expired")
+    }
+
+    /// ROUTE-REFRESH (RFC 2918 §4, RFC 7313 §4): re-advertise the family's Adj-RIB-Out to
+    /// the peer (with BoRR/EoRR when enhanced route refresh was negotiated).
+    pub fn refresh(&mut self, peer: PeerId, family: Family) {
+        let _ = (peer, family);
+        unimplemented!("rib: refresh")
+    }
+
+    /// Originate a prefix (`[[originate]]`), with a kernel blackhole if asked. The
+    /// blackhole is in the FIB deltas of the same flush, before the export to any peer.
+    pub fn originate(&mut self, prefix: Prefix, blackhole: bool) {
+        let _ = (prefix, blackhole);
+        unimplemented!("rib: originate")
+    }
+
+    /// Stop originating a prefix: withdrawn from peers first, blackhole removed after.
+    pub fn unoriginate(&mut self, prefix: Prefix) {
+        let _ = prefix;
+        unimplemented!("rib: unoriginate")
+    }
+
+    /// Decide and encode everything that changed since the last flush.
+    pub fn flush(&mut self) -> RibOutput {
+        unimplemented!("rib: flush")
+    }
+
+    /// Paths of one prefix, best first, each with its reason.
+    pub fn explain(&self, prefix: &Prefix) -> Vec<PathView> {
+        let _ = prefix;
+        unimplemented!("rib: explain")
+    }
+
+    /// Every path in the Loc-RIB candidates (all Adj-RIB-In paths and originated ones),
+    /// prefixes in order. `peer` limits it to one peer's paths.
+    pub fn paths(&self, peer: Option<PeerId>) -> Vec<PathView> {
+        let _ = peer;
+        unimplemented!("rib: paths")
+    }
+
+    /// Prefixes in one peer's Adj-RIB-Out, with the attributes as sent.
+    pub fn advertised(&self, peer: PeerId) -> Vec<PathView> {
+        let _ = peer;
+        unimplemented!("rib: advertised")
+    }
+
+    pub fn counts(&self, peer: PeerId) -> PeerCounts {
+        let _ = peer;
+        unimplemented!("rib: counts")
+    }
+
+    /// The routes the FIB should hold now.
+    pub fn fib(&self) -> Vec<FibRoute> {
+        unimplemented!("rib: fib")
+    }
+}
