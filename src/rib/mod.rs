@@ -8,8 +8,8 @@
 //!  peer_up / peer_down / update / stale_expired / refresh / originate   (inputs, any number)
 //!                                   │
 //!                                   v
-//!                               flush() ──> RibOutput { sends (framed bytes per update
-//!                                                        group), fib deltas, sessions to stop }
+//!                               flush() ──> RibOutput { fib (before), sends (framed bytes
+//!                                                        per update group), fib_after, stop }
 //! ```
 //!
 //! Inputs only record what changed; [`Rib::flush`] decides best paths for the changed
@@ -131,8 +131,11 @@ pub struct Outgoing {
 /// What one [`Rib::flush`] produced.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RibOutput {
-    pub sends: Vec<Outgoing>,
+    /// Kernel changes to apply before the sends (new routes, blackholes of new blocks).
     pub fib: Vec<FibChange>,
+    pub sends: Vec<Outgoing>,
+    /// Kernel changes to apply after the sends (blackholes of blocks just withdrawn).
+    pub fib_after: Vec<FibChange>,
     /// Sessions to stop with this NOTIFICATION (e.g. `max_prefix` exceeded).
     pub stop: Vec<(PeerId, NotificationMsg)>,
 }
