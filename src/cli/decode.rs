@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 use serde_json::Value;
-use wren::wire::{self, Ctx, Family, Finding, Message, NotificationMsg, WireError};
+use wren::wire::{self, notification, Ctx, Family, Finding, Message, NotificationMsg, WireError};
 
 /// Arguments of `wren decode`.
 #[derive(Debug, Args)]
@@ -230,48 +230,12 @@ fn describe(e: &WireError) -> String {
     )
 }
 
-#[rustfmt::skip]
-/// NOTIFICATION error code names and their subcode names, indexed by subcode ("" = none)
-/// (RFC 4271 §4.5, RFC 4486, RFC 6608, RFC 7313, RFC 8538, RFC 9234, RFC 9384).
-const NAMES: &[(&str, &[&str])] = &[
-    ("Message Header Error", &[
-        "", "Connection Not Synchronized", "Bad Message Length", "Bad Message Type",
-    ]),
-    ("OPEN Message Error", &[
-        "Unspecific", "Unsupported Version Number", "Bad Peer AS", "Bad BGP Identifier",
-        "Unsupported Optional Parameter", "", "Unacceptable Hold Time", "Unsupported Capability",
-        "", "", "", "Role Mismatch",
-    ]),
-    ("UPDATE Message Error", &[
-        "", "Malformed Attribute List", "Unrecognized Well-known Attribute",
-        "Missing Well-known Attribute", "Attribute Flags Error", "Attribute Length Error",
-        "Invalid ORIGIN Attribute", "", "Invalid NEXT_HOP Attribute", "Optional Attribute Error",
-        "Invalid Network Field", "Malformed AS_PATH",
-    ]),
-    ("Hold Timer Expired", &["Unspecific"]),
-    ("Finite State Machine Error", &[
-        "Unspecified Error", "Receive Unexpected Message in OpenSent State",
-        "Receive Unexpected Message in OpenConfirm State",
-        "Receive Unexpected Message in Established State",
-    ]),
-    ("Cease", &[
-        "", "Maximum Number of Prefixes Reached", "Administrative Shutdown", "Peer De-configured",
-        "Administrative Reset", "Connection Rejected", "Other Configuration Change",
-        "Connection Collision Resolution", "Out of Resources", "Hard Reset", "BFD Down",
-    ]),
-    ("ROUTE-REFRESH Message Error", &["", "Invalid Message Length"]),
-];
-
-/// Names of a NOTIFICATION error code (1-based in [`NAMES`]) and subcode, when known.
+/// Names of a NOTIFICATION error code and subcode, when known (the codec's tables).
 fn names(code: u8, subcode: u8) -> (Option<&'static str>, Option<&'static str>) {
-    let Some((name, subs)) = (code as usize).checked_sub(1).and_then(|i| NAMES.get(i)) else {
-        return (None, None);
-    };
-    let sub = subs
-        .get(subcode as usize)
-        .copied()
-        .filter(|s| !s.is_empty());
-    (Some(name), sub)
+    (
+        notification::code_name(code),
+        notification::subcode_name(code, subcode),
+    )
 }
 
 // ===== tests =====
@@ -293,7 +257,13 @@ mod tests {
             names(6, 2),
             (Some("Cease"), Some("Administrative Shutdown"))
         );
-        assert_eq!(names(3, 7), (Some("UPDATE Message Error"), None));
+        assert_eq!(
+            names(3, 7),
+            (
+                Some("UPDATE Message Error"),
+                Some("AS Routing Loop (deprecated)")
+            )
+        );
         assert_eq!(names(9, 0), (None, None));
     }
 
