@@ -20,6 +20,7 @@ fn minimal_config_gets_defaults() {
     assert_eq!(c.fib.protocol, 186);
     assert_eq!(c.fib.table, 254);
     assert!(c.fib.persist);
+    assert_eq!(c.fib.multipath(), 16);
     assert_eq!(c.datastore.kind, DatastoreKind::File);
     assert!(c.peers.is_empty());
     assert_eq!(v(MIN).unwrap(), vec![]);
@@ -71,6 +72,14 @@ fn semantic_errors_are_all_reported() {
     ] {
         assert!(keys.contains(&k), "missing {k} in {keys:?}");
     }
+}
+
+#[test]
+fn ecmp_limit_is_checked_and_off_means_one_path() {
+    let errs = v("[router]\nasn = 1\n[fib]\necmp_max = 0\n").unwrap_err();
+    assert_eq!(errs[0].key, "fib.ecmp_max", "{errs:?}");
+    let c = p("[router]\nasn = 1\n[fib]\necmp = false\necmp_max = 8\n").unwrap();
+    assert_eq!(c.fib.multipath(), 1);
 }
 
 #[test]

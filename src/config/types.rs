@@ -118,6 +118,8 @@ pub struct FibCfg {
     pub table: u32,
     pub metric: Option<u32>,
     pub ecmp: bool,
+    /// Most next hops in one ECMP route (1..=256); with `ecmp = false` it is 1.
+    pub ecmp_max: u16,
     /// Leave routes in the kernel when wren exits (like BIRD's `persist`).
     pub persist: bool,
 }
@@ -253,6 +255,17 @@ impl fmt::Display for PeerAddress {
     }
 }
 
+impl FibCfg {
+    /// The RIB's multipath limit: `ecmp_max`, or 1 when ECMP is off.
+    pub fn multipath(&self) -> usize {
+        if self.ecmp {
+            usize::from(self.ecmp_max.max(1))
+        } else {
+            1
+        }
+    }
+}
+
 impl PeerCfg {
     /// The name shown to operators: `name`, or the address.
     pub fn display_name(&self) -> String {
@@ -373,6 +386,7 @@ impl Default for FibCfg {
             table: 254,
             metric: None,
             ecmp: true,
+            ecmp_max: 16,
             persist: true,
         }
     }

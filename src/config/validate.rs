@@ -275,6 +275,12 @@ fn check_fib(c: &mut Checker, f: &FibCfg) {
             ),
         );
     }
+    if f.ecmp_max == 0 || f.ecmp_max > 256 {
+        c.error(
+            "fib.ecmp_max",
+            format!("{} is out of range: 1..=256 next hops", f.ecmp_max),
+        );
+    }
     if f.table == 0 || f.table == 255 {
         c.error(
             "fib.table",
