@@ -290,3 +290,63 @@ async fn shutdown_sends_cease_admin_shutdown_to_every_session() {
     );
     assert!(requester.request(Request::ShowPeers).await.is_err());
 }
+
+#[tokio::test]
+async fn control_socket_round_trip() {
+    use crate::control::{client, server::ControlServer, Reply};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("wren-ctl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("sub").join("wren.sock");
+    // A stale socket file (nobody listening) is replaced.
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    let r = rig();
+    let srv = ControlServer::bind(&path, r.handle.requester()).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o660);
+    // A second daemon on the same socket is refused.
+    let e = ControlServer::bind(&path, r.handle.requester()).unwrap_err();
+    assert!(e.to_string().contains("another daemon"), "{e}");
+    let p = path.clone();
+    let reply: Reply =
+        tokio::task::spawn_blocking(move || client::request(&p, &Request::ShowPeers).unwrap())
+            .await
+            .unwrap();
+    assert!(reply.ok);
+    let data = reply.data.unwrap();
+    assert_eq!(data[0]["name"], "a");
+    assert_eq!(data[1]["state"], "idle");
+    // A bad line gets an error reply, and the connection still answers after it.
+    let p = path.clone();
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::{BufRead, BufReader, Write};
+        let mut s = std::os::unix::net::UnixStream::connect(&p).unwrap();
+        s.write_all(b"{\"cmd\":\"reboot\"}\n{\"cmd\":\"show-status\"}\n")
+            .unwrap();
+        let mut rd = BufReader::new(s);
+        let (mut l1, mut l2) = (String::new(), String::new());
+        rd.read_line(&mut l1).unwrap();
+        rd.read_line(&mut l2).unwrap();
+        (l1, l2)
+    })
+    .await
+    .unwrap();
+    assert!(
+        lines.0.starts_with(r#"{"ok":false,"error":"bad request"#),
+        "{}",
+        lines.0
+    );
+    assert!(
+        lines.1.starts_with(r#"{"ok":true,"data":{"version""#),
+        "{}",
+        lines.1
+    );
+    drop(srv);
+    assert!(!path.exists(), "socket removed on drop");
+    // Any other kind of file is not ours to remove.
+    std::fs::write(&path, "x").unwrap();
+    let e = ControlServer::bind(&path, r.handle.requester()).unwrap_err();
+    assert!(e.to_string().contains("not a socket"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
