@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use tokio::sync::mpsc;
 
 use crate::fsm::SessionCfg;
-use crate::net::{PeerEvent, SessionCmd, Transport};
+use crate::net::{self, PeerEvent, SessionCmd, Transport};
 use crate::rib::PeerId;
 
 /// A running session task, as the speaker sees it.
@@ -28,6 +28,7 @@ pub trait Sessions: Send {
 /// The real sessions: tokio tasks of [`crate::net`] and its listener.
 pub struct NetSessions {
     events: mpsc::Sender<PeerEvent>,
+    listener: Option<net::ListenerHandle>,
 }
 
 // ===== impl NetSessions =====
@@ -36,26 +37,35 @@ impl NetSessions {
     /// Start listening on `addrs` (none when empty); connections arrive as
     /// [`PeerEvent::Inbound`] on `events`.
     pub async fn start(addrs: &[SocketAddr], events: mpsc::Sender<PeerEvent>) -> io::Result<Self> {
-        if !addrs.is_empty() {
-            tracing::warn!("listener not available yet: not listening on {addrs:?}");
-        }
-        Ok(NetSessions { events })
+        let listener = if addrs.is_empty() {
+            None
+        } else {
+            let l = net::listen(addrs, events.clone()).await?;
+            tracing::info!("listening on {:?}", l.local_addrs());
+            Some(l)
+        };
+        Ok(NetSessions { events, listener })
     }
 }
 
-struct Placeholder;
-
-impl SessionTx for Placeholder {
-    fn send(&self, _cmd: SessionCmd) {}
+impl SessionTx for net::SessionHandle {
+    fn send(&self, cmd: SessionCmd) {
+        net::SessionHandle::send(self, cmd);
+    }
 }
 
 impl Sessions for NetSessions {
     fn spawn(&mut self, peer: PeerId, cfg: SessionCfg, transport: Transport) -> Box<dyn SessionTx> {
-        let _ = (peer, cfg, transport, &self.events);
-        Box::new(Placeholder)
+        Box::new(net::spawn_session(peer, cfg, transport, self.events.clone()))
     }
 
     fn set_md5(&mut self, peer: IpAddr, key: Option<Vec<u8>>) {
-        let _ = (peer, key);
+        let Some(l) = &self.listener else {
+            return;
+        };
+        // The key itself is never logged.
+        if let Err(e) = l.set_md5(peer, key.as_deref()) {
+            tracing::warn!("listener: cannot set the TCP-MD5 key for {peer}: {e}");
+        }
     }
 }

@@ -129,11 +129,10 @@ impl Owner {
         for p in self.cfg.peers.clone() {
             match p.address {
                 PeerAddress::Addr(a) => {
-                    let key = match &p.password_file {
-                        Some(f) => Some(peer::read_md5_key(f)?),
-                        None => None,
-                    };
-                    self.sessions.set_md5(a, key);
+                    if let Some(f) = &p.password_file {
+                        let key = peer::read_md5_key(f)?;
+                        self.sessions.set_md5(a, Some(key));
+                    }
                     self.add_peer(p, a, false)?;
                 }
                 PeerAddress::Range(net) => {
