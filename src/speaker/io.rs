@@ -56,7 +56,12 @@ impl SessionTx for net::SessionHandle {
 
 impl Sessions for NetSessions {
     fn spawn(&mut self, peer: PeerId, cfg: SessionCfg, transport: Transport) -> Box<dyn SessionTx> {
-        Box::new(net::spawn_session(peer, cfg, transport, self.events.clone()))
+        Box::new(net::spawn_session(
+            peer,
+            cfg,
+            transport,
+            self.events.clone(),
+        ))
     }
 
     fn set_md5(&mut self, peer: IpAddr, key: Option<Vec<u8>>) {

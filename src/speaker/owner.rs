@@ -342,7 +342,7 @@ impl Owner {
             return;
         };
         let why = reason.to_string();
-        info!("peer {} down: {why}", p.name);
+        tracing::debug!("peer {} down: {why}", p.name);
         p.last_down = Some((why.clone(), Instant::now()));
         p.down_count += 1;
         p.pending_reason = Some(why);
