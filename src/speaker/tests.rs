@@ -350,3 +350,35 @@ async fn control_socket_round_trip() {
     assert!(e.to_string().contains("not a socket"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn md5_keys_go_to_the_listener_and_a_missing_key_file_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("wren-spk-md5-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("a.key");
+    std::fs::write(&key, "k\n").unwrap();
+    let text = format!(
+        "[router]\nasn = 64512\nlisten = []\n[[peer]]\naddress = \"198.18.0.2\"\nasn = 64512\npassword_file = \"{}\"\n[[peer]]\naddress = \"198.18.0.3\"\nasn = 64512\n",
+        key.display()
+    );
+    let cfg = config::parse(&text, Path::new("t.toml")).unwrap();
+    let fake = FakeSessions::default();
+    let (md5, spawned) = (fake.md5.clone(), fake.spawned.clone());
+    let (_tx, rx) = mpsc::channel(1);
+    let h = start(cfg.clone(), Box::new(MemFib::new()), Box::new(fake), rx).unwrap();
+    assert_eq!(
+        md5.lock().unwrap().clone(),
+        vec![("198.18.0.2".parse().unwrap(), true)]
+    );
+    let s = spawned.lock().unwrap();
+    assert_eq!(s[0].2.md5_key.as_deref(), Some(&b"k"[..]));
+    assert_eq!(s[1].2.md5_key, None);
+    drop(s);
+    h.shutdown().await;
+    std::fs::remove_file(&key).unwrap();
+    let (_tx, rx) = mpsc::channel(1);
+    let fake = Box::new(FakeSessions::default());
+    let e = start(cfg, Box::new(MemFib::new()), fake, rx).unwrap_err();
+    assert!(e.to_string().contains("a.key"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
