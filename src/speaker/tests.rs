@@ -370,10 +370,11 @@ async fn md5_keys_go_to_the_listener_and_a_missing_key_file_is_an_error() {
         md5.lock().unwrap().clone(),
         vec![("198.18.0.2".parse().unwrap(), true)]
     );
-    let s = spawned.lock().unwrap();
-    assert_eq!(s[0].2.md5_key.as_deref(), Some(&b"k"[..]));
-    assert_eq!(s[1].2.md5_key, None);
-    drop(s);
+    {
+        let s = spawned.lock().unwrap();
+        assert_eq!(s[0].2.md5_key.as_deref(), Some(&b"k"[..]));
+        assert_eq!(s[1].2.md5_key, None);
+    }
     h.shutdown().await;
     std::fs::remove_file(&key).unwrap();
     let (_tx, rx) = mpsc::channel(1);
