@@ -15,6 +15,8 @@ mod collision;
 pub mod conn;
 mod frame;
 mod listener;
+#[cfg(test)]
+mod netns_tests;
 mod session;
 #[cfg(test)]
 mod tests;

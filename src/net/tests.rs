@@ -40,6 +40,15 @@ pub(super) struct Peer {
 
 // ===== helper functions =====
 
+/// Log to the test output (shown for failing tests) with `WREN_LOG`, default debug.
+pub(super) fn init_log() {
+    let filter = std::env::var("WREN_LOG").unwrap_or_else(|_| "wren=debug".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
 pub(super) fn peer(ip: &'static str, asn: u32, expect_as: u32, id: u8) -> Peer {
     Peer {
         ip,
@@ -74,13 +83,26 @@ pub(super) fn session_cfg(p: &Peer) -> SessionCfg {
 
 /// Bind listeners for both, then start both sessions pointed at each other.
 pub(super) async fn pair(a: &Peer, b: &Peer) -> (Side, Side) {
+    pair_with(a, b, |_| {}).await
+}
+
+/// [`pair`], with `f` applied to both transports.
+pub(super) async fn pair_with(a: &Peer, b: &Peer, f: impl Fn(&mut Transport)) -> (Side, Side) {
+    init_log();
     let la = bind_side(a).await;
     let lb = bind_side(b).await;
     let addr_a = la.0.local_addrs()[0];
     let addr_b = lb.0.local_addrs()[0];
-    let sa = start_side(a, addr_b, la);
-    let sb = start_side(b, addr_a, lb);
+    let sa = start_side(a, addr_b, la, &f);
+    let sb = start_side(b, addr_a, lb, &f);
     (sa, sb)
+}
+
+/// One session towards `remote` (another daemon or a scripted peer).
+pub(super) async fn single(a: &Peer, remote: SocketAddr) -> Side {
+    init_log();
+    let l = bind_side(a).await;
+    start_side(a, remote, l, &|_| {})
 }
 
 type Bound = (ListenerHandle, mpsc::Receiver<PeerEvent>);
@@ -99,8 +121,13 @@ async fn bind_side(p: &Peer) -> Bound {
     (l, rx)
 }
 
-fn start_side(p: &Peer, remote: SocketAddr, (listener, lrx): Bound) -> Side {
-    let t = Transport {
+fn start_side(
+    p: &Peer,
+    remote: SocketAddr,
+    (listener, lrx): Bound,
+    f: &dyn Fn(&mut Transport),
+) -> Side {
+    let mut t = Transport {
         remote,
         local: Some(p.ip.parse().unwrap()),
         passive: p.passive,
@@ -108,6 +135,7 @@ fn start_side(p: &Peer, remote: SocketAddr, (listener, lrx): Bound) -> Side {
         gtsm: false,
         md5_key: p.key.map(<[u8]>::to_vec),
     };
+    f(&mut t);
     let (tx, rx) = mpsc::channel(p.cap);
     let h = spawn_session(u32::from(p.id[3]), session_cfg(p), t, tx);
     route_inbound(h.clone(), lrx);
