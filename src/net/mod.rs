@@ -15,6 +15,10 @@ mod collision;
 pub mod conn;
 mod frame;
 mod listener;
+#[cfg(test)]
+mod netns_tests;
+#[cfg(test)]
+mod script_tests;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -31,8 +35,8 @@ use crate::fsm::{DownReason, Negotiated, State};
 use crate::rib::PeerId;
 use crate::wire::{Finding, NotificationMsg, RouteRefreshMsg, UpdateMsg};
 
-/// How to reach one peer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How to reach one peer. `Debug` hides the MD5 key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Transport {
     /// Peer address and port.
     pub remote: SocketAddr,
@@ -109,6 +113,21 @@ pub enum SessionCmd {
 pub struct SessionHandle {
     pub peer: PeerId,
     tx: mpsc::UnboundedSender<SessionCmd>,
+}
+
+// ===== impl Transport =====
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("remote", &self.remote)
+            .field("local", &self.local)
+            .field("passive", &self.passive)
+            .field("ttl", &self.ttl)
+            .field("gtsm", &self.gtsm)
+            .field("md5_key", &self.md5_key.as_ref().map(|_| "<hidden>"))
+            .finish()
+    }
 }
 
 // ===== impl SessionHandle =====
