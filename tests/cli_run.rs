@@ -230,7 +230,10 @@ fn two_daemons_peer_and_answer_show() {
         let why = v[0]["last_down"].as_str()?.to_string();
         Some(why)
     });
-    assert!(down.contains("NOTIFICATION"), "{down}");
+    assert!(
+        down.contains("NOTIFICATION Cease/Administrative Shutdown: \"wren is shutting down\""),
+        "{down}"
+    );
     assert!(sigterm(&mut b).success());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -17,7 +17,6 @@ use crate::fib::FibSink;
 use crate::fsm::{DownReason, Negotiated, State};
 use crate::net::{PeerEvent, SessionCmd};
 use crate::rib::{Prefix, Rib, RibCfg};
-use crate::wire::error::{cease_sub, code};
 use crate::wire::{NotificationMsg, Prefix4, Prefix6};
 
 pub use crate::rib::PeerId;
@@ -236,11 +235,8 @@ impl Owner {
     /// Cease to every session, then wait (briefly) until they are all Idle.
     async fn shutdown(&mut self, events: &mut mpsc::Receiver<PeerEvent>) {
         info!("shutting down: Cease (administrative shutdown) to every peer");
-        let cease = NotificationMsg {
-            code: code::CEASE,
-            subcode: cease_sub::ADMIN_SHUTDOWN,
-            data: Vec::new(),
-        };
+        // RFC 4486 §4 Administrative Shutdown, with an RFC 9003 shutdown communication.
+        let cease = NotificationMsg::admin_shutdown("wren is shutting down");
         for p in self.peers.values() {
             p.session.send(SessionCmd::Stop(Some(cease.clone())));
         }
