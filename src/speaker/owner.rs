@@ -364,7 +364,8 @@ impl Owner {
             }
         }
         if p.dynamic && !p.stale {
-            self.remove_peer(id);
+            let why = p.pending_reason.take().unwrap_or_default();
+            self.remove_peer(id, &why);
         }
     }
 
@@ -406,10 +407,14 @@ impl Owner {
         }
     }
 
-    fn remove_peer(&mut self, id: PeerId) {
+    fn remove_peer(&mut self, id: PeerId, why: &str) {
         if let Some(p) = self.peers.remove(&id) {
             p.session.send(SessionCmd::Stop(None));
-            info!("peer {}: dynamic peer removed", p.name);
+            info!(
+                "peer {}: {} -> removed (dynamic peer): {why}",
+                p.name,
+                name(p.state)
+            );
         }
     }
 
@@ -430,7 +435,7 @@ impl Owner {
                 self.rib.stale_expired(peer);
                 self.dirty = true;
                 if p.dynamic && !p.in_rib {
-                    self.remove_peer(peer);
+                    self.remove_peer(peer, "graceful restart time over");
                 }
             }
             TimerEvent::Restart { peer } => {
