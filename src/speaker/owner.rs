@@ -228,6 +228,10 @@ impl Owner {
                 else => break,
             }
             self.flush();
+            // Events never starve control requests: answer the waiting ones after each batch.
+            while let Ok((req, reply)) = inp.control.try_recv() {
+                let _ = reply.send(self.answer(req));
+            }
         }
         self.shutdown(&mut inp.events).await;
     }
