@@ -137,6 +137,26 @@ fn gtsm_in_netns() {
         sa.h.send(SessionCmd::Start);
         wait_up(&mut sa, 10).await;
         wait_up(&mut sb, 10).await;
+        drop((sa, sb));
+        // Only B uses GTSM: A's packets leave with TTL 1 and B's kernel drops them, so
+        // A's OPEN and KEEPALIVE never arrive and A's hold timer (3 s) ends it.
+        let a = Peer {
+            hold: 3,
+            ..peer("127.0.0.1", 65001, 65002, 23)
+        };
+        let b = Peer { hold: 3, ..b };
+        let b_only = |t: &mut Transport| t.gtsm = t.local == Some([127, 0, 0, 2].into());
+        let (mut sa, mut sb) = super::tests::pair_with(&a, &b, b_only).await;
+        sb.h.send(SessionCmd::Start);
+        sa.h.send(SessionCmd::Start);
+        let reason = wait_down(&mut sa, 10).await.to_string();
+        assert!(reason.contains("hold timer expired"), "{reason}");
+        let up = wait_for(&mut sb, 60, |ev| {
+            matches!(ev, PeerEvent::Up { .. }).then_some(())
+        });
+        assert!(tokio::time::timeout(Duration::from_secs(2), up)
+            .await
+            .is_err());
     });
 }
 
