@@ -1,15 +1,22 @@
 //! Sockets: the BGP listener, outgoing connections, and one task per session.
 //!
 //! ```text
-//!  listener ──Inbound{stream}──> speaker ──SessionCmd::Incoming──> session task
-//!  session task: connect (source address, TCP-MD5, TTL / GTSM), frame, decode,
+//!  listen() ──Inbound{stream}──> speaker ──SessionCmd::Incoming──> session task
+//!  spawn_session(): connect (source address, TCP-MD5, TTL / GTSM), frame, decode,
 //!                run the fsm::Session with its timers (keepalives never wait on the speaker),
 //!                write the framed bytes the speaker sends.
-//!        ──PeerEvent (State, Up, Update batch, RouteRefresh, Down)──> speaker
+//!        ──PeerEvent (State, Up, Update, RouteRefresh, Down)──> speaker
 //! ```
 //!
 //! The session task owns its socket and its [`crate::fsm::Session`]; the speaker owns
-//! everything else and learns of session changes through [`PeerEvent`]s.
+//! everything else and learns of session changes through [`PeerEvent`]s. One session's
+//! events arrive in order (`Up`, then its `Update`s, then `Down`). The task never waits
+//! for the speaker; only reading from the peer slows down when the speaker's channel is
+//! full (and the hold timer then waits too: the peer is not to blame).
+//!
+//! Files: `session.rs` (the task), `collision.rs` (incoming connections, RFC 4271 §6.8),
+//! `conn.rs` (connect, TCP-MD5, TTL / GTSM, reasons), `frame.rs` (reader and writer),
+//! `listener.rs`.
 
 mod collision;
 pub mod conn;

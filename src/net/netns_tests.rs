@@ -137,6 +137,26 @@ fn gtsm_in_netns() {
         sa.h.send(SessionCmd::Start);
         wait_up(&mut sa, 10).await;
         wait_up(&mut sb, 10).await;
+        drop((sa, sb));
+        // Only B uses GTSM: A's packets leave with TTL 1 and B's kernel drops them, so
+        // A's OPEN and KEEPALIVE never arrive and A's hold timer (3 s) ends it.
+        let a = Peer {
+            hold: 3,
+            ..peer("127.0.0.1", 65001, 65002, 23)
+        };
+        let b = Peer { hold: 3, ..b };
+        let b_only = |t: &mut Transport| t.gtsm = t.local == Some([127, 0, 0, 2].into());
+        let (mut sa, mut sb) = super::tests::pair_with(&a, &b, b_only).await;
+        sb.h.send(SessionCmd::Start);
+        sa.h.send(SessionCmd::Start);
+        let reason = wait_down(&mut sa, 10).await.to_string();
+        assert!(reason.contains("hold timer expired"), "{reason}");
+        let up = wait_for(&mut sb, 60, |ev| {
+            matches!(ev, PeerEvent::Up { .. }).then_some(())
+        });
+        assert!(tokio::time::timeout(Duration::from_secs(2), up)
+            .await
+            .is_err());
     });
 }
 
@@ -150,6 +170,7 @@ protocol bgp wren {
     neighbor 198.18.0.1 as 65001;
     password "wren-bird-md5";
     hold time 9;
+    connect delay time 1;
     ipv4 { import all; export all; };
 }
 "#;
@@ -195,14 +216,15 @@ fn start_bird(dir: &std::path::Path) -> Reaper {
     bird
 }
 
-/// wren (active, MD5) against BIRD 2 (MD5): Established, and BIRD's route arrives.
-#[test]
-fn bird2_md5_in_netns() {
+/// Run `name` against BIRD 2 with MD5 on both sides: Established, and BIRD's route
+/// arrives. Active: wren connects to BIRD. Passive: BIRD connects to wren's listener,
+/// which has BIRD's key.
+fn bird_case(name: &str, passive: bool) {
     let no_bird = Command::new("bird").arg("--version").output().is_err();
     if std::env::var_os(CHILD_ENV).is_none() && no_bird {
-        return skip("bird2_md5_in_netns: BIRD 2 (`bird`) is not installed");
+        return skip(&format!("{name}: BIRD 2 (`bird`) is not installed"));
     }
-    if !in_netns("net::netns_tests::bird2_md5_in_netns") {
+    if !in_netns(name) {
         return;
     }
     let dir = std::env::temp_dir().join(format!("wren-net-bird-{}", std::process::id()));
@@ -210,15 +232,18 @@ fn bird2_md5_in_netns() {
     let bird = start_bird(&dir);
     block_on(async {
         let a = Peer {
-            ip: "198.18.0.1",
             key: Some(b"wren-bird-md5"),
+            port: 179,
+            passive,
             ..peer("198.18.0.1", 65001, 65002, 25)
         };
         let mut side = super::tests::single(&a, "198.18.0.2:179".parse().unwrap()).await;
         side.h.send(SessionCmd::Start);
-        let (neg, _, remote) = wait_up(&mut side, 20).await;
+        let (neg, local, remote) = wait_up(&mut side, 20).await;
         assert_eq!(neg.peer_as, 65002);
-        assert_eq!(remote.port(), 179);
+        // Who connected: the listening side has port 179.
+        let port = if passive { local.port() } else { remote.port() };
+        assert_eq!(port, 179);
         let u = wait_for(&mut side, 10, |ev| match ev {
             PeerEvent::Update { msg, .. } if !msg.nlri.is_empty() => Some(msg.clone()),
             _ => None,
@@ -228,4 +253,14 @@ fn bird2_md5_in_netns() {
     });
     drop(bird);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bird2_md5_in_netns() {
+    bird_case("net::netns_tests::bird2_md5_in_netns", false);
+}
+
+#[test]
+fn bird2_md5_passive_in_netns() {
+    bird_case("net::netns_tests::bird2_md5_passive_in_netns", true);
 }

@@ -35,6 +35,8 @@ pub(super) struct Peer {
     pub key: Option<&'static [u8]>,
     /// Capacity of the speaker's events channel.
     pub cap: usize,
+    /// Listening port (0: any).
+    pub port: u16,
 }
 
 // ===== helper functions =====
@@ -58,6 +60,7 @@ pub(super) fn peer(ip: &'static str, asn: u32, expect_as: u32, id: u8) -> Peer {
         hold: 9,
         key: None,
         cap: 64,
+        port: 0,
     }
 }
 
@@ -88,8 +91,8 @@ pub(super) async fn pair(a: &Peer, b: &Peer) -> (Side, Side) {
 /// [`pair`], with `f` applied to both transports.
 pub(super) async fn pair_with(a: &Peer, b: &Peer, f: impl Fn(&mut Transport)) -> (Side, Side) {
     init_log();
-    let la = bind_side(a).await;
-    let lb = bind_side(b).await;
+    let la = bind_side(a, b.ip.parse().unwrap()).await;
+    let lb = bind_side(b, a.ip.parse().unwrap()).await;
     let addr_a = la.0.local_addrs()[0];
     let addr_b = lb.0.local_addrs()[0];
     let sa = start_side(a, addr_b, la, &f);
@@ -100,22 +103,19 @@ pub(super) async fn pair_with(a: &Peer, b: &Peer, f: impl Fn(&mut Transport)) ->
 /// One session towards `remote` (another daemon or a scripted peer).
 pub(super) async fn single(a: &Peer, remote: SocketAddr) -> Side {
     init_log();
-    let l = bind_side(a).await;
+    let l = bind_side(a, remote.ip()).await;
     start_side(a, remote, l, &|_| {})
 }
 
 type Bound = (ListenerHandle, mpsc::Receiver<PeerEvent>);
 
-async fn bind_side(p: &Peer) -> Bound {
+/// Listen on `p.ip`; with a key, accept `other` signed with it.
+async fn bind_side(p: &Peer, other: IpAddr) -> Bound {
     let (tx, rx) = mpsc::channel(8);
-    let addr = SocketAddr::new(p.ip.parse().unwrap(), 0);
+    let addr = SocketAddr::new(p.ip.parse().unwrap(), p.port);
     let l = listen(&[addr], tx).await.unwrap();
     if let Some(key) = p.key {
-        l.set_md5(
-            IpAddr::from([127, 0, 0, if p.ip.ends_with(".1") { 2 } else { 1 }]),
-            Some(key),
-        )
-        .unwrap();
+        l.set_md5(other, Some(key)).unwrap();
     }
     (l, rx)
 }
