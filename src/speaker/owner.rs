@@ -103,7 +103,7 @@ impl Owner {
             local_as,
             router_id,
             cluster_id: cfg.router.cluster_id.unwrap_or(router_id),
-            multipath: if cfg.fib.ecmp { 16 } else { 1 },
+            multipath: cfg.fib.multipath(),
         });
         let mut owner = Owner {
             cfg,
