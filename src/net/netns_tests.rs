@@ -216,10 +216,20 @@ fn start_bird(dir: &std::path::Path) -> Reaper {
     bird
 }
 
+/// Who connects in a BIRD test.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// wren connects; BIRD's attempts are refused (wren listens on no fixed port).
+    Active,
+    /// BIRD connects to wren's listener, which has BIRD's key.
+    Passive,
+    /// Both connect: whenever the attempts cross, RFC 4271 §6.8 decides.
+    Both,
+}
+
 /// Run `name` against BIRD 2 with MD5 on both sides: Established, and BIRD's route
-/// arrives. Active: wren connects to BIRD. Passive: BIRD connects to wren's listener,
-/// which has BIRD's key.
-fn bird_case(name: &str, passive: bool) {
+/// arrives.
+fn bird_case(name: &str, mode: Mode) {
     let no_bird = Command::new("bird").arg("--version").output().is_err();
     if std::env::var_os(CHILD_ENV).is_none() && no_bird {
         return skip(&format!("{name}: BIRD 2 (`bird`) is not installed"));
@@ -233,8 +243,8 @@ fn bird_case(name: &str, passive: bool) {
     block_on(async {
         let a = Peer {
             key: Some(b"wren-bird-md5"),
-            port: 179,
-            passive,
+            port: if mode == Mode::Active { 0 } else { 179 },
+            passive: mode == Mode::Passive,
             ..peer("198.18.0.1", 65001, 65002, 25)
         };
         let mut side = super::tests::single(&a, "198.18.0.2:179".parse().unwrap()).await;
@@ -242,14 +252,28 @@ fn bird_case(name: &str, passive: bool) {
         let (neg, local, remote) = wait_up(&mut side, 20).await;
         assert_eq!(neg.peer_as, 65002);
         // Who connected: the listening side has port 179.
-        let port = if passive { local.port() } else { remote.port() };
-        assert_eq!(port, 179);
+        match mode {
+            Mode::Active => assert_eq!(remote.port(), 179),
+            Mode::Passive => assert_eq!(local.port(), 179),
+            Mode::Both => assert!(local.port() == 179 || remote.port() == 179),
+        }
         let u = wait_for(&mut side, 10, |ev| match ev {
             PeerEvent::Update { msg, .. } if !msg.nlri.is_empty() => Some(msg.clone()),
+            PeerEvent::Down { reason, .. } => panic!("down: {reason}"),
             _ => None,
         })
         .await;
         assert_eq!(u.nlri[0].prefix.to_string(), "198.18.77.0/24");
+        if mode == Mode::Both {
+            // The surviving connection stays.
+            let down = wait_for(&mut side, 60, |ev| match ev {
+                PeerEvent::Down { reason, .. } => Some(reason.to_string()),
+                _ => None,
+            });
+            if let Ok(reason) = tokio::time::timeout(Duration::from_secs(3), down).await {
+                panic!("down after the collision: {reason}");
+            }
+        }
     });
     drop(bird);
     let _ = std::fs::remove_dir_all(&dir);
@@ -257,10 +281,21 @@ fn bird_case(name: &str, passive: bool) {
 
 #[test]
 fn bird2_md5_in_netns() {
-    bird_case("net::netns_tests::bird2_md5_in_netns", false);
+    bird_case("net::netns_tests::bird2_md5_in_netns", Mode::Active);
 }
 
 #[test]
 fn bird2_md5_passive_in_netns() {
-    bird_case("net::netns_tests::bird2_md5_passive_in_netns", true);
+    bird_case(
+        "net::netns_tests::bird2_md5_passive_in_netns",
+        Mode::Passive,
+    );
+}
+
+#[test]
+fn bird2_md5_both_active_in_netns() {
+    bird_case(
+        "net::netns_tests::bird2_md5_both_active_in_netns",
+        Mode::Both,
+    );
 }
