@@ -18,12 +18,21 @@ const CHILD_ENV: &str = "WREN_NETNS_CHILD";
 /// Kills a process started by a test when dropped.
 struct Reaper(Child);
 
+/// Removes a test's directory when dropped (also when the test panics).
+struct TempDir(std::path::PathBuf);
+
 // ===== impl Reaper =====
 
 impl Drop for Reaper {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -237,9 +246,10 @@ fn bird_case(name: &str, mode: Mode) {
     if !in_netns(name) {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("wren-net-bird-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let bird = start_bird(&dir);
+    let dir = TempDir(std::env::temp_dir().join(format!("wren-net-bird-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    // Declared after `dir`: BIRD is killed before its directory goes.
+    let _bird = start_bird(&dir.0);
     block_on(async {
         let a = Peer {
             key: Some(b"wren-bird-md5"),
@@ -275,8 +285,6 @@ fn bird_case(name: &str, mode: Mode) {
             }
         }
     });
-    drop(bird);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
