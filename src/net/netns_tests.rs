@@ -18,12 +18,21 @@ const CHILD_ENV: &str = "WREN_NETNS_CHILD";
 /// Kills a process started by a test when dropped.
 struct Reaper(Child);
 
+/// Removes a test's directory when dropped (also when the test panics).
+struct TempDir(std::path::PathBuf);
+
 // ===== impl Reaper =====
 
 impl Drop for Reaper {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -216,10 +225,20 @@ fn start_bird(dir: &std::path::Path) -> Reaper {
     bird
 }
 
+/// Who connects in a BIRD test.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// wren connects; BIRD's attempts are refused (wren listens on no fixed port).
+    Active,
+    /// BIRD connects to wren's listener, which has BIRD's key.
+    Passive,
+    /// Both connect: whenever the attempts cross, RFC 4271 §6.8 decides.
+    Both,
+}
+
 /// Run `name` against BIRD 2 with MD5 on both sides: Established, and BIRD's route
-/// arrives. Active: wren connects to BIRD. Passive: BIRD connects to wren's listener,
-/// which has BIRD's key.
-fn bird_case(name: &str, passive: bool) {
+/// arrives.
+fn bird_case(name: &str, mode: Mode) {
     let no_bird = Command::new("bird").arg("--version").output().is_err();
     if std::env::var_os(CHILD_ENV).is_none() && no_bird {
         return skip(&format!("{name}: BIRD 2 (`bird`) is not installed"));
@@ -227,14 +246,15 @@ fn bird_case(name: &str, passive: bool) {
     if !in_netns(name) {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("wren-net-bird-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let bird = start_bird(&dir);
+    let dir = TempDir(std::env::temp_dir().join(format!("wren-net-bird-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    // Declared after `dir`: BIRD is killed before its directory goes.
+    let _bird = start_bird(&dir.0);
     block_on(async {
         let a = Peer {
             key: Some(b"wren-bird-md5"),
-            port: 179,
-            passive,
+            port: if mode == Mode::Active { 0 } else { 179 },
+            passive: mode == Mode::Passive,
             ..peer("198.18.0.1", 65001, 65002, 25)
         };
         let mut side = super::tests::single(&a, "198.18.0.2:179".parse().unwrap()).await;
@@ -242,25 +262,48 @@ fn bird_case(name: &str, passive: bool) {
         let (neg, local, remote) = wait_up(&mut side, 20).await;
         assert_eq!(neg.peer_as, 65002);
         // Who connected: the listening side has port 179.
-        let port = if passive { local.port() } else { remote.port() };
-        assert_eq!(port, 179);
+        match mode {
+            Mode::Active => assert_eq!(remote.port(), 179),
+            Mode::Passive => assert_eq!(local.port(), 179),
+            Mode::Both => assert!(local.port() == 179 || remote.port() == 179),
+        }
         let u = wait_for(&mut side, 10, |ev| match ev {
             PeerEvent::Update { msg, .. } if !msg.nlri.is_empty() => Some(msg.clone()),
+            PeerEvent::Down { reason, .. } => panic!("down: {reason}"),
             _ => None,
         })
         .await;
         assert_eq!(u.nlri[0].prefix.to_string(), "198.18.77.0/24");
+        if mode == Mode::Both {
+            // The surviving connection stays.
+            let down = wait_for(&mut side, 60, |ev| match ev {
+                PeerEvent::Down { reason, .. } => Some(reason.to_string()),
+                _ => None,
+            });
+            if let Ok(reason) = tokio::time::timeout(Duration::from_secs(3), down).await {
+                panic!("down after the collision: {reason}");
+            }
+        }
     });
-    drop(bird);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bird2_md5_in_netns() {
-    bird_case("net::netns_tests::bird2_md5_in_netns", false);
+    bird_case("net::netns_tests::bird2_md5_in_netns", Mode::Active);
 }
 
 #[test]
 fn bird2_md5_passive_in_netns() {
-    bird_case("net::netns_tests::bird2_md5_passive_in_netns", true);
+    bird_case(
+        "net::netns_tests::bird2_md5_passive_in_netns",
+        Mode::Passive,
+    );
+}
+
+#[test]
+fn bird2_md5_both_active_in_netns() {
+    bird_case(
+        "net::netns_tests::bird2_md5_both_active_in_netns",
+        Mode::Both,
+    );
 }
