@@ -17,8 +17,10 @@
 #
 # Usage: proto-tests/bench/relay.sh [--prefixes N] [--dut wren|bird2|all] [--runs R]
 #                                   [--perf] [--keep] [--timeout SECS]
-#   --perf   record the DUT with `perf record -g` during the relay (report in the work dir)
+#   --perf   record the DUT with `perf record --call-graph dwarf` during the relay (report in the work dir)
 #   --keep   keep the work directory (configs, logs, JSON, perf data)
+# WREN_BENCH_WRAP="valgrind --tool=massif --massif-out-file=/tmp/m.out" runs wren under that
+# command (for a heap profile; its CPU and RSS figures are then meaningless).
 # Needs root (network namespaces), bird (Debian package bird2) for --dut bird2, cargo.
 # Namespaces are wren-bench-<pid>-{snd,dut,rcv}; everything started is killed by PID on exit.
 set -euo pipefail
@@ -166,8 +168,9 @@ start_dut() {
       ;;
     wren)
       wren_conf >"$work/wren.toml"
-      ip netns exec "$ns_d" env WREN_LOG="${WREN_LOG:-warn}" target/release/wren run --config "$work/wren.toml" \
-        2>"$work/wren.err" &
+      # shellcheck disable=SC2086 # WREN_BENCH_WRAP is a command line, split on purpose
+      ip netns exec "$ns_d" env WREN_LOG="${WREN_LOG:-warn}" ${WREN_BENCH_WRAP:-} target/release/wren run \
+        --config "$work/wren.toml" 2>"$work/wren.err" &
       ;;
   esac
   dut_pid=$!
@@ -198,11 +201,12 @@ run_one() {
   local rcv_pid=$!
   pids+=("$rcv_pid")
   wait_line "$out-rcv.json" '"established"' "$rcv_pid"
-  local rss0 cpu0 perf_pid=""
+  local rss0 cpu0 load perf_pid=""
+  load=$(cut -d' ' -f1 /proc/loadavg)
   rss0=$(status_kb "$dut_pid" VmRSS)
   cpu0=$(cpu_ticks "$dut_pid")
   if [ "$perf" = 1 ]; then
-    perf record -g -F 999 -p "$dut_pid" -o "$out.perf.data" >/dev/null 2>&1 &
+    perf record --call-graph dwarf,32768 -F 2999 -p "$dut_pid" -o "$out.perf.data" >/dev/null 2>&1 &
     perf_pid=$!
     pids+=("$perf_pid")
     sleep 0.5
@@ -227,10 +231,10 @@ run_one() {
       | grep -v '^$' | head -60 >"$out.perf.txt" || true
     log "perf profile of $name: $out.perf.txt"
   fi
-  python3 - "$name" "$run" "$out" "$cpu0" "$cpu1" "$cpu2" "$clk_tck" "$hwm" "$rss0" >>"$work/results.jsonl" <<'PY'
+  python3 - "$name" "$run" "$out" "$cpu0" "$cpu1" "$cpu2" "$clk_tck" "$hwm" "$rss0" "$load" >>"$work/results.jsonl" <<'PY'
 import json, sys
 name, run, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-cpu0, cpu1, cpu2, tck, hwm, rss0 = (float(x) for x in sys.argv[4:10])
+cpu0, cpu1, cpu2, tck, hwm, rss0, load = (float(x) for x in sys.argv[4:11])
 last = lambda f: json.loads([l for l in open(f) if '"mode"' in l][-1])
 s, r = last(out + "-snd.json"), last(out + "-rcv.json")
 assert r["complete"] and r["prefixes"] == r["target"], r
@@ -243,7 +247,7 @@ print(json.dumps({
     "cpu": (cpu1 - cpu0) / tck, "cpu_after_2s": (cpu2 - cpu0) / tck,
     "peak_rss_mib": hwm / 1024, "rss_before_mib": rss0 / 1024,
     "snd_cpu": s["cpu_secs"], "rcv_cpu": r["cpu_secs"], "snd_encode": s["encode_secs"],
-    "sample_attrs": r["sample_attrs"],
+    "loadavg": load, "sample_attrs": r["sample_attrs"],
 }))
 PY
   tail -1 "$work/results.jsonl" >&2
@@ -260,7 +264,7 @@ med = lambda d, k: statistics.median(x[k] for x in by[d])
 keys = [("relay_wall", "relay wall s", "{:.2f}"), ("total_wall", "total wall s", "{:.2f}"),
         ("cpu", "CPU s", "{:.2f}"), ("cpu_after_2s", "CPU s (+2 s)", "{:.2f}"),
         ("peak_rss_mib", "peak RSS MiB", "{:.1f}"), ("snd_cpu", "sender CPU s", "{:.2f}"),
-        ("rcv_cpu", "receiver CPU s", "{:.2f}")]
+        ("rcv_cpu", "receiver CPU s", "{:.2f}"), ("loadavg", "load average", "{:.1f}")]
 duts = [d for d in ("bird2", "wren") if d in by]
 n = rows[0]["prefixes"]
 print(f"\n{n} IPv4 /24 prefixes relayed eBGP -> eBGP; median of {len(by[duts[0]])} run(s)\n")
