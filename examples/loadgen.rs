@@ -422,3 +422,86 @@ fn print_line(v: &serde_json::Value) -> io::Result<()> {
     writeln!(out, "{v}")?;
     out.flush()
 }
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn common(asn: u32) -> Common {
+        Common {
+            connect: None,
+            listen: None,
+            local: None,
+            asn,
+            peer_as: None,
+            id: None,
+            hold: 240,
+            timeout: 10,
+            linger: None,
+        }
+    }
+
+    #[test]
+    fn burst_is_full_updates_of_consecutive_slash_24s() {
+        let nh = Ipv4Addr::new(198, 18, 1, 2);
+        let (bytes, updates) = encode_burst(65001, nh, Ipv4Addr::new(16, 0, 0, 0), 2500).unwrap();
+        let (mut pos, mut got, ctx) = (0, Vec::new(), Ctx::default());
+        while pos < bytes.len() {
+            let n = wire::frame_len(&bytes[pos..], &ctx).unwrap().unwrap();
+            let (Message::Update(u), _) = wire::decode(&bytes[pos..pos + n], &ctx).unwrap() else {
+                panic!("not an UPDATE");
+            };
+            assert_eq!(u.attrs.next_hop, Some(nh));
+            assert_eq!(u.attrs.as_path.as_ref().unwrap().segments[0].asns, [65001]);
+            got.extend(u.nlri);
+            pos += n;
+        }
+        assert_eq!(updates, 3, "1013 /24s fit in one 4096-byte UPDATE");
+        assert_eq!(got.len(), 2500);
+        assert_eq!(got[0].prefix.addr(), Ipv4Addr::new(16, 0, 0, 0));
+        assert_eq!(got[2499].prefix.addr(), Ipv4Addr::new(16, 9, 195, 0));
+        assert!(got.iter().all(|n| n.prefix.len() == 24));
+    }
+
+    #[tokio::test]
+    async fn two_loadgens_peer_over_loopback_and_pass_every_prefix() {
+        let lis = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = lis.local_addr().unwrap();
+        let (out, inc) = tokio::join!(TcpStream::connect(addr), lis.accept());
+        let (mut a, mut b) = (common(65001), common(65002));
+        a.peer_as = Some(65002);
+        b.peer_as = Some(65001);
+        let (sender, receiver) = tokio::join!(
+            Conn::establish(out.unwrap(), &a),
+            Conn::establish(inc.unwrap().0, &b)
+        );
+        let (sender, mut receiver) = (sender.unwrap(), receiver.unwrap());
+        let (bytes, _) =
+            encode_burst(65001, Ipv4Addr::LOCALHOST, Ipv4Addr::new(16, 0, 0, 0), 3000).unwrap();
+        sender.wr.lock().await.write_all(&bytes).await.unwrap();
+        let mut held = HashSet::new();
+        while held.len() < 3000 {
+            if let Message::Update(u) = receiver.next_msg().await.unwrap() {
+                held.extend(u.nlri.iter().map(key));
+            }
+        }
+        assert_eq!(held.len(), 3000);
+    }
+
+    #[test]
+    fn a_wrong_peer_as_is_refused() {
+        let mut c = common(65002);
+        c.peer_as = Some(65001);
+        let o = open_msg(65003, Ipv4Addr::new(198, 18, 0, 1), 90);
+        assert!(check_peer(&o, &c).is_err());
+        let o = open_msg(4_200_000_000, Ipv4Addr::new(198, 18, 0, 1), 90);
+        c.peer_as = Some(4_200_000_000);
+        assert_eq!(
+            check_peer(&o, &c).unwrap(),
+            90,
+            "4-octet AS from the capability"
+        );
+    }
+}
