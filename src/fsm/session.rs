@@ -72,7 +72,12 @@ impl Session {
             Event::TcpFailed(why) => self.on_tcp_failed(now, why, &mut out),
             Event::Recv(msg) => self.on_message(now, msg, &mut out),
             Event::RecvError(e) => {
-                if self.state != State::Idle {
+                // Like any message, a malformed one can only arrive on an open transport
+                // session (OpenSent and later); before that there is no one to answer.
+                if matches!(
+                    self.state,
+                    State::OpenSent | State::OpenConfirm | State::Established
+                ) {
                     let why = format!("received a malformed message: {}", e.reason);
                     self.fail_with(now, e.notification, why, &mut out);
                 }
@@ -80,7 +85,7 @@ impl Session {
             Event::TimerFired(t) => self.on_timer(now, t, &mut out),
             Event::SendProgress => {
                 if self.state == State::Established {
-                    out.push(Action::Arm(Timer::SendHold, self.send_hold()));
+                    self.restart_send_hold(&mut out);
                 }
             }
         }
@@ -92,6 +97,10 @@ impl Session {
     fn on_start(&mut self, now: Instant, out: &mut Vec<Action>) {
         self.stopped = false;
         if self.state == State::Idle {
+            // RFC 4271 §8.2.2 Idle, ManualStart/AutomaticStart: "sets ConnectRetryCounter
+            // to zero". (The automatic restart after a failure is the ConnectRetryTimer in
+            // Idle, which keeps the count and so the backoff.)
+            self.failures = 0;
             self.begin_connecting(now, out);
         }
     }
@@ -142,7 +151,10 @@ impl Session {
                 out.push(Action::Arm(Timer::ConnectRetry, self.backoff()));
                 self.set_state(now, State::Active, out);
             }
+            // RFC 4271 §8.2.2 OpenConfirm/Established + TcpConnectionFails: "increments the
+            // ConnectRetryCounter by 1" and goes to Idle.
             State::OpenConfirm | State::Established => {
+                self.failures = self.failures.saturating_add(1);
                 self.go_idle(now, DownReason::Transport(why), out);
             }
         }
@@ -200,7 +212,7 @@ impl Session {
             (State::OpenSent, Message::Open(open)) => self.on_open(now, &open, out),
             (State::OpenConfirm, Message::Keepalive) => {
                 self.restart_hold(out);
-                out.push(Action::Arm(Timer::SendHold, self.send_hold()));
+                self.restart_send_hold(out);
                 self.failures = 0;
                 if let Some(n) = &self.negotiated {
                     out.push(Action::Established(n.clone()));
@@ -260,7 +272,6 @@ impl Session {
         }
         // RFC 4271 §6.4: no NOTIFICATION is sent in reply; the connection closes.
         self.failures = self.failures.saturating_add(1);
-        out.push(Action::Disarm(Timer::Keepalive));
         self.go_idle(now, DownReason::NotificationReceived(n), out);
     }
 
@@ -327,12 +338,17 @@ impl Session {
         (n.keepalive > 0).then(|| Duration::from_secs(u64::from(n.keepalive)))
     }
 
-    fn send_hold(&self) -> Duration {
-        let hold = self
-            .negotiated
-            .as_ref()
-            .map_or(0, |n| u64::from(n.hold_time));
-        MIN_SEND_HOLD.max(Duration::from_secs(2 * hold))
+    /// RFC 9687 §4.3, §6: (re)start the SendHoldTimer at max(8 min, 2 × hold time). Not
+    /// with a negotiated hold time of zero: then neither side sends KEEPALIVEs (RFC 4271
+    /// §4.4), and a quiet, healthy session would make no output progress at all.
+    fn restart_send_hold(&self, out: &mut Vec<Action>) {
+        match self.negotiated.as_ref().map(|n| n.hold_time) {
+            Some(0) | None => {}
+            Some(h) => {
+                let d = MIN_SEND_HOLD.max(Duration::from_secs(2 * u64::from(h)));
+                out.push(Action::Arm(Timer::SendHold, d));
+            }
+        }
     }
 
     /// Connect-retry interval: exponential in the failure count, capped, with the

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# Relay benchmark (issue 3): N IPv4 /24 prefixes received from one eBGP peer and advertised to
+# another, with the device under test (DUT) in its own network namespace.
+#
+#   sender ns (AS 65001)          DUT ns (AS 64512)              receiver ns (AS 65002)
+#   loadgen send  198.18.1.2 ──veth── 198.18.1.1  wren|bird  198.18.2.1 ──veth── 198.18.2.2 loadgen recv
+#
+# Both loadgens connect to the DUT (its peers are passive, so nothing waits for a retry timer).
+# The receiver comes up first, then the sender pushes N prefixes in full 4096-byte UPDATEs and
+# End-of-RIB. Measured for the DUT:
+#   relay wall  = receiver's last prefix - sender's first UPDATE written (the DUT's work);
+#   total wall  = receiver's last prefix - sender's session up;
+#   CPU seconds = utime+stime from /proc/PID/stat, before the sender starts and when the
+#                 receiver holds all N (plus the value 2 s later, to show work left over);
+#   peak RSS    = VmHWM from /proc/PID/status (the whole life of the process).
+# The loadgens report their own CPU so that the table shows they were not the bottleneck.
+#
+# Usage: proto-tests/bench/relay.sh [--prefixes N] [--dut wren|bird2|all] [--runs R]
+#                                   [--perf] [--keep] [--timeout SECS]
+#   --perf   record the DUT with `perf record --call-graph dwarf` during the relay (report in the work dir)
+#   --keep   keep the work directory (configs, logs, JSON, perf data)
+# WREN_BENCH_WRAP="valgrind --tool=massif --massif-out-file=/tmp/m.out" runs wren under that
+# command (for a heap profile; its CPU and RSS figures are then meaningless).
+# Needs root (network namespaces), bird (Debian package bird2) for --dut bird2, cargo.
+# Namespaces are wren-bench-<pid>-{snd,dut,rcv}; everything started is killed by PID on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+prefixes=500000
+dut=all
+runs=1
+perf=0
+keep=0
+timeout=300
+while [ $# -gt 0 ]; do
+  case $1 in
+    --prefixes) prefixes=$2; shift 2 ;;
+    --dut) dut=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --perf) perf=1; shift ;;
+    --keep) keep=1; shift ;;
+    --timeout) timeout=$2; shift 2 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "relay.sh: unknown argument $1" >&2; exit 64 ;;
+  esac
+done
+case $dut in
+  all) duts=(bird2 wren) ;;
+  wren | bird2) duts=("$dut") ;;
+  *) echo "relay.sh: --dut wren|bird2|all" >&2; exit 64 ;;
+esac
+
+tag="wren-bench-$$"
+ns_s="$tag-snd" ns_d="$tag-dut" ns_r="$tag-rcv"
+work=$(mktemp -d "/tmp/$tag.XXXXXX")
+pids=()
+clk_tck=$(getconf CLK_TCK)
+
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for ns in "$ns_s" "$ns_d" "$ns_r"; do ip netns del "$ns" 2>/dev/null || true; done
+  if [ "$keep" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "relay.sh: $*" >&2; exit 1; }
+log() { printf '==> %s\n' "$*" >&2; }
+
+# stop PID: kill one process we started and wait for it.
+stop() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+setup_netns() {
+  local ns
+  for ns in "$ns_s" "$ns_d" "$ns_r"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+  done
+  # Interface names stay under 15 characters: wb<pid><side>.
+  ip link add "wb$$s" netns "$ns_s" type veth peer name "wb$$a" netns "$ns_d"
+  ip link add "wb$$r" netns "$ns_r" type veth peer name "wb$$b" netns "$ns_d"
+  ip -n "$ns_s" addr add 198.18.1.2/24 dev "wb$$s"
+  ip -n "$ns_d" addr add 198.18.1.1/24 dev "wb$$a"
+  ip -n "$ns_d" addr add 198.18.2.1/24 dev "wb$$b"
+  ip -n "$ns_r" addr add 198.18.2.2/24 dev "wb$$r"
+  ip -n "$ns_s" link set "wb$$s" up
+  ip -n "$ns_d" link set "wb$$a" up
+  ip -n "$ns_d" link set "wb$$b" up
+  ip -n "$ns_r" link set "wb$$r" up
+}
+
+bird_conf() {
+  cat <<EOF
+# BIRD 2 as a plain eBGP relay: two sessions, everything imported and exported, no kernel
+# protocol (like wren with [fib] enabled = false).
+log "$work/bird.log" all;
+router id 198.18.1.1;
+protocol device { }
+protocol bgp sender {
+  local 198.18.1.1 as 64512;
+  neighbor 198.18.1.2 as 65001;
+  passive on;
+  hold time 240;
+  ipv4 { import all; export all; };
+}
+protocol bgp receiver {
+  local 198.18.2.1 as 64512;
+  neighbor 198.18.2.2 as 65002;
+  passive on;
+  hold time 240;
+  ipv4 { import all; export all; };
+}
+EOF
+}
+
+wren_conf() {
+  cat <<EOF
+# wren as a plain eBGP relay, the same as the BIRD 2 config beside it.
+[router]
+asn = 64512
+router_id = "198.18.1.1"
+listen = ["0.0.0.0:179"]
+
+[[peer]]
+name = "sender"
+address = "198.18.1.2"
+asn = 65001
+passive = true
+families = ["ipv4"]
+hold_time = 240
+graceful_restart = false
+import = "accept-all"
+export = "accept-all"
+
+[[peer]]
+name = "receiver"
+address = "198.18.2.2"
+asn = 65002
+passive = true
+families = ["ipv4"]
+hold_time = 240
+graceful_restart = false
+import = "accept-all"
+export = "accept-all"
+
+[fib]
+enabled = false
+
+[control]
+socket = "$work/wren.sock"
+
+[metrics]
+listen = ""
+EOF
+}
+
+# start_dut NAME: start the DUT in its namespace; sets dut_pid.
+start_dut() {
+  case $1 in
+    bird2)
+      bird_conf >"$work/bird.conf"
+      ip netns exec "$ns_d" bird -f -c "$work/bird.conf" -s "$work/bird.ctl" 2>"$work/bird.err" &
+      ;;
+    wren)
+      wren_conf >"$work/wren.toml"
+      # shellcheck disable=SC2086 # WREN_BENCH_WRAP is a command line, split on purpose
+      ip netns exec "$ns_d" env WREN_LOG="${WREN_LOG:-warn}" ${WREN_BENCH_WRAP:-} target/release/wren run \
+        --config "$work/wren.toml" 2>"$work/wren.err" &
+      ;;
+  esac
+  dut_pid=$!
+  pids+=("$dut_pid")
+  sleep 0.3
+  kill -0 "$dut_pid" 2>/dev/null || die "$1 did not start: $(cat "$work/$1.err" "$work/bird.err" 2>/dev/null | tail -5)"
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+
+# wait_line FILE PATTERN PID: wait until FILE has a line matching PATTERN (or PID exits).
+wait_line() {
+  local end=$((SECONDS + timeout))
+  until grep -q "$2" "$1" 2>/dev/null; do
+    kill -0 "$3" 2>/dev/null || die "process $3 exited before '$2' in $1: $(tail -3 "${1%.json}.err" 2>/dev/null)"
+    [ $SECONDS -lt $end ] || die "timed out waiting for '$2' in $1"
+    sleep 0.02
+  done
+}
+
+# run_one DUT RUN: one measured relay; appends a JSON result line to $work/results.jsonl.
+run_one() {
+  local name=$1 run=$2 out="$work/$1-$2"
+  start_dut "$name"
+  ip netns exec "$ns_r" "$loadgen" recv --connect 198.18.2.1:179 --local 198.18.2.2 --asn 65002 \
+    --peer-as 64512 --prefixes "$prefixes" --timeout "$timeout" >"$out-rcv.json" 2>"$out-rcv.err" &
+  local rcv_pid=$!
+  pids+=("$rcv_pid")
+  wait_line "$out-rcv.json" '"established"' "$rcv_pid"
+  local rss0 cpu0 load perf_pid=""
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  rss0=$(status_kb "$dut_pid" VmRSS)
+  cpu0=$(cpu_ticks "$dut_pid")
+  if [ "$perf" = 1 ]; then
+    perf record --call-graph dwarf,32768 -F 2999 -p "$dut_pid" -o "$out.perf.data" >/dev/null 2>&1 &
+    perf_pid=$!
+    pids+=("$perf_pid")
+    sleep 0.5
+  fi
+  ip netns exec "$ns_s" "$loadgen" send --connect 198.18.1.1:179 --local 198.18.1.2 --asn 65001 \
+    --peer-as 64512 --prefixes "$prefixes" --timeout "$timeout" >"$out-snd.json" 2>"$out-snd.err" &
+  local snd_pid=$!
+  pids+=("$snd_pid")
+  wait_line "$out-rcv.json" '"mode"' "$rcv_pid"
+  local cpu1 hwm cpu2
+  cpu1=$(cpu_ticks "$dut_pid")
+  hwm=$(status_kb "$dut_pid" VmHWM)
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
+  sleep 2
+  cpu2=$(cpu_ticks "$dut_pid")
+  wait_line "$out-snd.json" '"mode"' "$snd_pid"
+  stop "$snd_pid"
+  stop "$rcv_pid"
+  stop "$dut_pid"
+  if [ -n "$perf_pid" ]; then
+    perf report -i "$out.perf.data" --stdio --no-children --percent-limit 1.5 2>/dev/null \
+      | grep -v '^$' | head -60 >"$out.perf.txt" || true
+    log "perf profile of $name: $out.perf.txt"
+  fi
+  python3 - "$name" "$run" "$out" "$cpu0" "$cpu1" "$cpu2" "$clk_tck" "$hwm" "$rss0" "$load" >>"$work/results.jsonl" <<'PY'
+import json, sys
+name, run, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+cpu0, cpu1, cpu2, tck, hwm, rss0, load = (float(x) for x in sys.argv[4:11])
+last = lambda f: json.loads([l for l in open(f) if '"mode"' in l][-1])
+s, r = last(out + "-snd.json"), last(out + "-rcv.json")
+assert r["complete"] and r["prefixes"] == r["target"], r
+relay = r["last_prefix"] - s["first_sent"]
+print(json.dumps({
+    "dut": name, "run": run, "prefixes": r["prefixes"], "updates_sent": s["updates"],
+    "updates_received": r["updates"], "withdrawn": r["withdrawn"],
+    "relay_wall": relay, "total_wall": r["last_prefix"] - s["established"],
+    "first_latency": r["first_prefix"] - s["first_sent"],
+    "cpu": (cpu1 - cpu0) / tck, "cpu_after_2s": (cpu2 - cpu0) / tck,
+    "peak_rss_mib": hwm / 1024, "rss_before_mib": rss0 / 1024,
+    "snd_cpu": s["cpu_secs"], "rcv_cpu": r["cpu_secs"], "snd_encode": s["encode_secs"],
+    "loadavg": load, "sample_attrs": r["sample_attrs"],
+}))
+PY
+  tail -1 "$work/results.jsonl" >&2
+}
+
+report() {
+  python3 - "$work/results.jsonl" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+by = {}
+for r in rows:
+    by.setdefault(r["dut"], []).append(r)
+med = lambda d, k: statistics.median(x[k] for x in by[d])
+keys = [("relay_wall", "relay wall s", "{:.2f}"), ("total_wall", "total wall s", "{:.2f}"),
+        ("cpu", "CPU s", "{:.2f}"), ("cpu_after_2s", "CPU s (+2 s)", "{:.2f}"),
+        ("peak_rss_mib", "peak RSS MiB", "{:.1f}"), ("snd_cpu", "sender CPU s", "{:.2f}"),
+        ("rcv_cpu", "receiver CPU s", "{:.2f}"), ("loadavg", "load average", "{:.1f}")]
+duts = [d for d in ("bird2", "wren") if d in by]
+n = rows[0]["prefixes"]
+print(f"\n{n} IPv4 /24 prefixes relayed eBGP -> eBGP; median of {len(by[duts[0]])} run(s)\n")
+head = "| | " + " | ".join(duts) + (" | wren / BIRD 2 |" if len(duts) == 2 else " |")
+print(head)
+print("|---" * (len(duts) + 1 + (len(duts) == 2)) + "|")
+for k, label, fmt in keys:
+    vals = [med(d, k) for d in duts]
+    cells = [fmt.format(v) for v in vals]
+    if len(duts) == 2:
+        cells.append(f"{vals[1] / vals[0]:.2f}x" if vals[0] else "-")
+    print(f"| {label} | " + " | ".join(cells) + " |")
+for d in duts:
+    busy = max(max(x["snd_cpu"], x["rcv_cpu"]) / x["total_wall"] for x in by[d])
+    note = "OK" if busy < 0.5 else "WARNING: a loadgen was busy; it may be the bottleneck"
+    print(f"\nloadgen busy fraction with {d}: {busy:.2f} of one core ({note})")
+PY
+}
+
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
+if [[ " ${duts[*]} " == *" bird2 "* ]]; then command -v bird >/dev/null || die "bird not found (apt-get install bird2)"; fi
+log "building (release)"
+if [[ " ${duts[*]} " == *" wren "* ]]; then cargo build --release --quiet --bin wren; fi
+cargo build --release --quiet --example loadgen
+loadgen="$PWD/target/release/examples/loadgen"
+setup_netns
+for ((i = 1; i <= runs; i++)); do
+  for d in "${duts[@]}"; do
+    log "run $i/$runs: $d, $prefixes prefixes"
+    run_one "$d" "$i"
+  done
+done
+report
