@@ -308,11 +308,18 @@ impl Session {
         self.negotiated = None;
         self.last_down = Some((now, reason.clone()));
         out.push(Action::Down(reason));
-        if !self.stopped {
+        let restart = !self.stopped;
+        if restart && !self.cfg.passive {
             // Automatic restart after the (growing) connect-retry interval.
             out.push(Action::Arm(Timer::ConnectRetry, self.backoff()));
         }
         self.set_state(now, State::Idle, out);
+        if restart && self.cfg.passive {
+            // A passive peer costs nothing while it waits, and a peer that connects during
+            // a backoff must not be refused: back to Active at once (RFC 4271 §8.2.2,
+            // AutomaticStart_with_PassiveTcpEstablishment).
+            self.begin_connecting(now, out);
+        }
     }
 
     fn set_state(&mut self, now: Instant, to: State, out: &mut Vec<Action>) {
