@@ -241,7 +241,7 @@ impl Rib {
     /// Remove the peer's paths that match `pred` (a scan of the whole table).
     pub(super) fn drop_paths(&mut self, peer: PeerId, pred: impl Fn(&Path, bool) -> bool) {
         let mut delta = Delta::default();
-        for di in 0..self.table.dests.len() as u32 {
+        for di in 0..self.table.end() {
             let Some(d) = self.table.get_mut(di) else {
                 continue;
             };
@@ -270,7 +270,7 @@ impl Rib {
     /// RFC 4724 §4.2: keep the peer's paths, marked stale.
     pub(super) fn mark_stale(&mut self, peer: PeerId) {
         let mut n = 0;
-        for d in self.table.dests.iter_mut().flatten() {
+        for d in self.table.iter_mut() {
             for p in d.paths.iter_mut().filter(|p| p.peer == peer) {
                 if !p.has(flag::STALE) {
                     p.flags |= flag::STALE;

@@ -66,10 +66,13 @@ pub struct Batches {
     /// For every member of the universe.
     common: Batch,
     /// For every member of the universe but these.
-    but: Vec<(Except, Batch)>,
+    but: Vec<(Peers, Batch)>,
     /// For one member only.
     only: Vec<(PeerId, Batch)>,
 }
+
+/// A short sorted list of peers.
+type Peers = SmallVec<[PeerId; 2]>;
 
 /// What export needs from the rest of the RIB.
 pub struct Ex<'a> {
@@ -175,9 +178,9 @@ impl Group {
 
     /// Members that must not get path `p`: its source, and for iBGP the peers whose BGP
     /// identifier is the path's ORIGINATOR_ID (RFC 4456 §8 would make them drop it).
-    fn except(&self, ex: &Ex<'_>, gi: u16, p: &Path) -> Except {
-        let mut e = Except::new();
-        if p.peer != LOCAL && ex.peers.get(&p.peer).and_then(|s| s.group) == Some(gi) {
+    fn except(&self, ex: &Ex<'_>, gi: u16, p: &Path) -> Peers {
+        let mut e = Peers::new();
+        if p.peer != LOCAL && self.is_member(ex, gi, p.peer) {
             e.push(p.peer);
         }
         if self.key.ibgp {
@@ -187,10 +190,19 @@ impl Group {
                         e.push(q);
                     }
                 }
+                e.sort_unstable();
             }
         }
-        e.sort_unstable();
         e
+    }
+
+    #[inline]
+    fn is_member(&self, ex: &Ex<'_>, gi: u16, peer: PeerId) -> bool {
+        if self.members.len() <= 8 {
+            self.members.iter().any(|m| m.peer == peer)
+        } else {
+            ex.peers.get(&peer).and_then(|s| s.group) == Some(gi)
+        }
     }
 
     /// The entries the group's members should hold for `d` (ADD-PATH: every eligible path
@@ -211,21 +223,21 @@ impl Group {
             if !chosen {
                 continue;
             }
-            let Some(out) = self.export(ex, p, v6) else {
-                continue;
-            };
             let except = self.except(ex, gi, p);
             if except.len() >= self.members.len()
                 && self.members.iter().all(|m| except.contains(&m.peer))
             {
                 continue;
             }
+            let Some(out) = self.export(ex, p, v6) else {
+                continue;
+            };
             let id = if add_path { p.local_id } else { 0 };
             want.push(OutEntry {
                 group: gi,
                 id,
                 out,
-                except,
+                except: Except::from_sorted(&except),
             });
         }
         want.sort_by_key(|e| e.id);
@@ -243,22 +255,45 @@ impl Group {
         dump: Option<&mut Batches>,
     ) {
         let new = self.desired(ex, gi, d);
-        let mut old: SmallVec<[OutEntry; 1]> = SmallVec::new();
-        d.out.retain(|e| {
-            if e.group == gi {
-                old.push(e.clone());
-                false
-            } else {
-                true
-            }
-        });
+        let old: SmallVec<[OutEntry; 1]> = if d.out.iter().any(|e| e.group == gi) {
+            let (o, keep): (SmallVec<_>, SmallVec<_>) =
+                d.out.drain(..).partition(|e| e.group == gi);
+            d.out = keep;
+            o
+        } else {
+            SmallVec::new()
+        };
         if old == new && dump.is_none() {
-            d.out.extend(old);
+            if !old.is_empty() {
+                d.out.extend(old);
+            }
             return;
         }
-        let prefix = d.prefix;
-        let ids = old.iter().chain(new.iter()).map(|e| e.id);
-        let mut ids: SmallVec<[u32; 2]> = ids.collect();
+        let prefix = d.prefix();
+        match (&old[..], &new[..]) {
+            ([], []) => {}
+            ([o], []) => self.emit_delta(prefix, o.id, Some(o), None, delta),
+            ([], [n]) => self.emit_delta(prefix, n.id, None, Some(n), delta),
+            ([o], [n]) if o.id == n.id => self.emit_delta(prefix, o.id, Some(o), Some(n), delta),
+            _ => self.emit_many(prefix, &old, &new, delta),
+        }
+        if let Some(dump) = dump {
+            for n in &new {
+                let but: Peers = n.except.iter().collect();
+                dump.part(&but).add(prefix, n.id, Some(n.out));
+            }
+        }
+        self.account(ex.attrs, &old, &new);
+        if d.out.is_empty() {
+            d.out = new;
+        } else {
+            d.out.extend(new);
+        }
+    }
+
+    /// [`Group::emit_delta`] for every identifier in `old` or `new` (ADD-PATH).
+    fn emit_many(&self, prefix: Prefix, old: &[OutEntry], new: &[OutEntry], delta: &mut Batches) {
+        let mut ids: SmallVec<[u32; 4]> = old.iter().chain(new.iter()).map(|e| e.id).collect();
         ids.sort_unstable();
         ids.dedup();
         for id in ids {
@@ -268,13 +303,6 @@ impl Group {
                 self.emit_delta(prefix, id, o, n, delta);
             }
         }
-        if let Some(dump) = dump {
-            for n in &new {
-                dump.part(&n.except).add(prefix, n.id, Some(n.out));
-            }
-        }
-        self.account(ex.attrs, &old, &new);
-        d.out.extend(new);
     }
 
     /// Queue the change of one entry from `o` to `n` for the synced members.
@@ -286,13 +314,15 @@ impl Group {
         n: Option<&OutEntry>,
         delta: &mut Batches,
     ) {
-        let mut special: Except = o
+        let mut special: Peers = o
             .iter()
             .chain(n.iter())
-            .flat_map(|e| e.except.iter().copied())
+            .flat_map(|e| e.except.iter())
             .collect();
-        special.sort_unstable();
-        special.dedup();
+        if special.len() > 1 {
+            special.sort_unstable();
+            special.dedup();
+        }
         let out = |e: Option<&OutEntry>, p: Option<PeerId>| {
             e.filter(|e| p.is_none_or(|p| !e.except.contains(&p)))
                 .map(|e| e.out)
@@ -311,7 +341,7 @@ impl Group {
     fn account(&mut self, attrs: &mut Interner, old: &[OutEntry], new: &[OutEntry]) {
         for e in old {
             self.entries -= 1;
-            for &p in &e.except {
+            for p in e.except.iter() {
                 if let Some(m) = self.member_mut(p) {
                     m.excepted = m.excepted.saturating_sub(1);
                 }
@@ -320,7 +350,7 @@ impl Group {
         }
         for e in new {
             self.entries += 1;
-            for &p in &e.except {
+            for p in e.except.iter() {
                 if let Some(m) = self.member_mut(p) {
                     m.excepted += 1;
                 }
@@ -332,7 +362,7 @@ impl Group {
     /// Forget a member's exceptions in `d` (it left the group).
     pub fn forget(&mut self, gi: u16, peer: PeerId, d: &mut Dest) {
         for e in d.out.iter_mut().filter(|e| e.group == gi) {
-            e.except.retain(|p| *p != peer);
+            e.except.remove(peer);
         }
     }
 
@@ -355,7 +385,7 @@ impl Group {
             .iter()
             .filter(|e| e.group == gi && !e.except.contains(&peer))
         {
-            b.add(d.prefix, e.id, Some(e.out));
+            b.add(d.prefix(), e.id, Some(e.out));
         }
     }
 

@@ -53,8 +53,21 @@ pub enum Reject {
 }
 
 /// The peers of an update group that do not get an entry (the path's own source, or
-/// the client that originated it). Sorted.
-pub type Except = SmallVec<[PeerId; 1]>;
+/// the client that originated it). Sorted. Almost always empty or one peer, so that case
+/// is kept inline; [`LOCAL`] (0) is never a member, so 0 means "none".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Except {
+    one: PeerId,
+    more: Option<Box<Vec<PeerId>>>,
+}
+
+/// A prefix in 20 bytes (the [`Prefix`] enum takes 48 because of `u128` alignment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PKey {
+    w: [u32; 4],
+    len: u8,
+    v6: bool,
+}
 
 /// One Adj-RIB-Out entry of an update group: what its members hold for this prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +83,7 @@ pub struct OutEntry {
 /// Everything about one prefix.
 #[derive(Debug, Clone)]
 pub struct Dest {
-    pub prefix: Prefix,
+    key: PKey,
     pub paths: SmallVec<[Path; 1]>,
     pub out: SmallVec<[OutEntry; 1]>,
     /// FIB state: [`fib::NONE`], [`fib::BLACKHOLE`] or an interned next-hop set.
@@ -84,15 +97,88 @@ pub mod fib {
     pub const BLACKHOLE: u32 = 1;
 }
 
+/// Dests per slab chunk: the slab grows by chunks, never by moving what it holds.
+const CHUNK: usize = 4096;
+
 /// The slab of dests and the prefix maps.
 #[derive(Debug, Default)]
 pub struct Table {
     v4: FastMap<Prefix4, DestId>,
     v6: FastMap<Prefix6, DestId>,
-    pub dests: Vec<Option<Dest>>,
+    chunks: Vec<Vec<Option<Dest>>>,
+    /// Slots handed out so far (live or free).
+    slots: usize,
     free: Vec<DestId>,
     /// Dests changed since the last flush, each once.
     pub dirty: Vec<DestId>,
+}
+
+// ===== impl Except =====
+
+impl Except {
+    /// From a sorted, deduplicated list.
+    pub fn from_sorted(v: &[PeerId]) -> Except {
+        match v {
+            [] => Except::default(),
+            [one] => Except {
+                one: *one,
+                more: None,
+            },
+            [one, rest @ ..] => Except {
+                one: *one,
+                more: Some(Box::new(rest.to_vec())),
+            },
+        }
+    }
+
+    #[inline]
+    pub fn contains(&self, p: &PeerId) -> bool {
+        self.one != 0 && (self.one == *p || self.more.as_ref().is_some_and(|m| m.contains(p)))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = PeerId> + '_ {
+        let one = (self.one != 0).then_some(self.one);
+        one.into_iter()
+            .chain(self.more.iter().flat_map(|m| m.iter().copied()))
+    }
+
+    /// Remove `p` (a peer that left the group).
+    pub fn remove(&mut self, p: PeerId) {
+        if self.contains(&p) {
+            let v: SmallVec<[PeerId; 4]> = self.iter().filter(|&q| q != p).collect();
+            *self = Except::from_sorted(&v);
+        }
+    }
+}
+
+// ===== impl PKey =====
+
+impl PKey {
+    fn of(p: Prefix) -> PKey {
+        let (a, len, v6) = match p {
+            Prefix::V4(p) => (p.addr_u32() as u128, p.len(), false),
+            Prefix::V6(p) => (p.addr_u128(), p.len(), true),
+        };
+        PKey {
+            w: [
+                (a >> 96) as u32,
+                (a >> 64) as u32,
+                (a >> 32) as u32,
+                a as u32,
+            ],
+            len,
+            v6,
+        }
+    }
+
+    fn get(&self) -> Prefix {
+        let a = self.w.iter().fold(0u128, |acc, &w| acc << 32 | w as u128);
+        if self.v6 {
+            Prefix::V6(Prefix6::from_raw(a, self.len))
+        } else {
+            Prefix::V4(Prefix4::from_raw(a as u32, self.len))
+        }
+    }
 }
 
 // ===== impl Reject =====
@@ -127,6 +213,11 @@ impl Path {
 // ===== impl Dest =====
 
 impl Dest {
+    #[inline]
+    pub fn prefix(&self) -> Prefix {
+        self.key.get()
+    }
+
     /// The path that won the last decision.
     pub fn best(&self) -> Option<&Path> {
         self.paths.iter().find(|p| p.has(flag::BEST))
@@ -143,8 +234,9 @@ impl Dest {
         self.paths.iter().map(|p| p.local_id).max().unwrap_or(0) + 1
     }
 
+    #[inline]
     pub fn is_v6(&self) -> bool {
-        matches!(self.prefix, Prefix::V6(_))
+        self.key.v6
     }
 
     fn is_empty(&self) -> bool {
@@ -164,40 +256,64 @@ impl Table {
 
     /// The dest of `p`, created if absent.
     pub fn get_or_create(&mut self, p: Prefix) -> DestId {
-        let next = self
-            .free
-            .last()
-            .copied()
-            .unwrap_or(self.dests.len() as DestId);
+        let next = self.free.last().copied().unwrap_or(self.slots as DestId);
         let id = match p {
             Prefix::V4(k) => *self.v4.entry(k).or_insert(next),
             Prefix::V6(k) => *self.v6.entry(k).or_insert(next),
         };
         if id == next {
             let d = Dest {
-                prefix: p,
+                key: PKey::of(p),
                 paths: SmallVec::new(),
                 out: SmallVec::new(),
                 fib: fib::NONE,
                 dirty: false,
             };
-            if self.free.pop().is_some() {
-                self.dests[id as usize] = Some(d);
-            } else {
-                self.dests.push(Some(d));
+            if self.free.pop().is_none() {
+                if self.slots % CHUNK == 0 {
+                    self.chunks.push(Vec::with_capacity(CHUNK));
+                }
+                self.slots += 1;
+                if let Some(c) = self.chunks.last_mut() {
+                    c.push(None);
+                }
+            }
+            if let Some(slot) = self.slot(id) {
+                *slot = Some(d);
             }
         }
         id
     }
 
     #[inline]
+    fn slot(&mut self, id: DestId) -> Option<&mut Option<Dest>> {
+        let id = id as usize;
+        self.chunks.get_mut(id / CHUNK)?.get_mut(id % CHUNK)
+    }
+
+    #[inline]
     pub fn get(&self, id: DestId) -> Option<&Dest> {
-        self.dests.get(id as usize).and_then(Option::as_ref)
+        let id = id as usize;
+        self.chunks.get(id / CHUNK)?.get(id % CHUNK)?.as_ref()
     }
 
     #[inline]
     pub fn get_mut(&mut self, id: DestId) -> Option<&mut Dest> {
-        self.dests.get_mut(id as usize).and_then(Option::as_mut)
+        self.slot(id)?.as_mut()
+    }
+
+    /// Every live dest, in slab order.
+    pub fn iter(&self) -> impl Iterator<Item = &Dest> {
+        self.chunks.iter().flatten().flatten()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Dest> {
+        self.chunks.iter_mut().flatten().flatten()
+    }
+
+    /// One past the highest id handed out.
+    pub fn end(&self) -> DestId {
+        self.slots as DestId
     }
 
     /// Queue the dest for the next flush.
@@ -217,11 +333,13 @@ impl Table {
         if !d.is_empty() || d.dirty {
             return;
         }
-        match d.prefix {
+        match d.prefix() {
             Prefix::V4(k) => self.v4.remove(&k),
             Prefix::V6(k) => self.v6.remove(&k),
         };
-        self.dests[id as usize] = None;
+        if let Some(slot) = self.slot(id) {
+            *slot = None;
+        }
         self.free.push(id);
     }
 

@@ -46,7 +46,7 @@ impl Rib {
     fn view(&self, d: &Dest, p: &Path, reason: String) -> PathView {
         let (next_hop, attrs) = shown(self.attrs.get(p.attr));
         PathView {
-            prefix: d.prefix,
+            prefix: d.prefix(),
             peer: p.peer,
             path_id: p.path_id,
             next_hop,
@@ -68,8 +68,8 @@ impl Rib {
 
     /// Live dests in prefix order.
     fn sorted(&self) -> Vec<&Dest> {
-        let mut v: Vec<&Dest> = self.table.dests.iter().flatten().collect();
-        v.sort_unstable_by_key(|d| d.prefix);
+        let mut v: Vec<&Dest> = self.table.iter().collect();
+        v.sort_unstable_by_key(|d| d.prefix());
         v
     }
 
@@ -98,7 +98,7 @@ impl Rib {
             {
                 let (next_hop, attrs) = shown(self.attrs.get(e.out));
                 out.push(PathView {
-                    prefix: d.prefix,
+                    prefix: d.prefix(),
                     peer,
                     path_id: e.id,
                     next_hop,
@@ -135,7 +135,7 @@ impl Rib {
             .into_iter()
             .filter(|d| d.fib != fib::NONE)
             .map(|d| FibRoute {
-                prefix: d.prefix,
+                prefix: d.prefix(),
                 kind: fib_kind(&self.nhs, d.fib),
             })
             .collect()

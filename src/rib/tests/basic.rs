@@ -145,3 +145,16 @@ fn paths_and_counts_show_the_adj_rib_in() {
     assert_eq!(adv.len(), 1);
     assert_eq!(adv[0].attrs.as_path, Some(AsPath::sequence(&[AS, 65001])));
 }
+
+#[test]
+fn sizes_of_hot_structs() {
+    use super::super::table::{Dest, OutEntry, Path};
+    eprintln!(
+        "Dest {} Path {} OutEntry {} Prefix {} Option<Dest> {}",
+        std::mem::size_of::<Dest>(),
+        std::mem::size_of::<Path>(),
+        std::mem::size_of::<OutEntry>(),
+        std::mem::size_of::<Prefix>(),
+        std::mem::size_of::<Option<Dest>>()
+    );
+}
