@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 use wren::config::NextHopMode;
 use wren::fsm::Negotiated;
 use wren::rib::{Filter, PeerInfo, Rib, RibCfg};
