@@ -30,7 +30,9 @@ impl Rib {
             Some(ps) if ps.up && !ps.stopped => {}
             _ => return,
         }
-        if let Some(f) = msg.end_of_rib() {
+        // An UPDATE whose only MP attribute was dropped (AFI/SAFI disable) may look empty:
+        // with findings it is not an End-of-RIB.
+        if let Some(f) = msg.end_of_rib().filter(|_| findings.is_empty()) {
             // RFC 4724 §4.2: End-of-RIB ends the family's stale paths.
             self.drop_paths(peer, |p, v6| p.has(flag::STALE) && family(v6) == f);
             return;
