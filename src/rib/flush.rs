@@ -33,6 +33,7 @@ impl Rib {
             })
             .collect();
         let mut deltas: Vec<Batches> = steady.iter().map(|_| Batches::default()).collect();
+        out.fib.reserve(dirty.len());
         for &di in &dirty {
             self.decide_and_sync(di, &steady, &mut deltas, &mut out);
         }

@@ -21,7 +21,7 @@ use smallvec::SmallVec;
 use super::export::{exportable, transform, GroupKey, Src};
 use super::hash::FastMap;
 use super::intern::{AttrId, Interner};
-use super::table::{flag, Dest, Except, OutEntry, Path};
+use super::table::{flag, Dest, Entry, Path, Peers};
 use super::{Outgoing, PeerId, PeerState, Prefix, RibCfg, LOCAL};
 use crate::wire::{pack, Ctx, NextHop, Nlri4, Nlri6};
 
@@ -70,9 +70,6 @@ pub struct Batches {
     /// For one member only.
     only: Vec<(PeerId, Batch)>,
 }
-
-/// A short sorted list of peers.
-type Peers = SmallVec<[PeerId; 2]>;
 
 /// What export needs from the rest of the RIB.
 pub struct Ex<'a> {
@@ -207,7 +204,7 @@ impl Group {
 
     /// The entries the group's members should hold for `d` (ADD-PATH: every eligible path
     /// that may go out, with its local identifier; otherwise the best path only).
-    fn desired(&mut self, ex: &mut Ex<'_>, gi: u16, d: &Dest) -> SmallVec<[OutEntry; 1]> {
+    fn desired(&mut self, ex: &mut Ex<'_>, gi: u16, d: &Dest) -> SmallVec<[Entry; 1]> {
         let mut want = SmallVec::new();
         let v6 = d.is_v6();
         if !self.key.has_family(v6) {
@@ -233,12 +230,7 @@ impl Group {
                 continue;
             };
             let id = if add_path { p.local_id } else { 0 };
-            want.push(OutEntry {
-                group: gi,
-                id,
-                out,
-                except: Except::from_sorted(&except),
-            });
+            want.push(Entry { id, out, except });
         }
         want.sort_by_key(|e| e.id);
         want
@@ -255,19 +247,12 @@ impl Group {
         dump: Option<&mut Batches>,
     ) {
         let new = self.desired(ex, gi, d);
-        let old: SmallVec<[OutEntry; 1]> = if d.out.iter().any(|e| e.group == gi) {
-            let (o, keep): (SmallVec<_>, SmallVec<_>) =
-                d.out.drain(..).partition(|e| e.group == gi);
-            d.out = keep;
-            o
-        } else {
-            SmallVec::new()
-        };
+        let old = d.entries(gi);
         if old == new && dump.is_none() {
-            if !old.is_empty() {
-                d.out.extend(old);
-            }
             return;
+        }
+        if !old.is_empty() {
+            d.take_entries(gi);
         }
         let prefix = d.prefix();
         match (&old[..], &new[..]) {
@@ -279,20 +264,15 @@ impl Group {
         }
         if let Some(dump) = dump {
             for n in &new {
-                let but: Peers = n.except.iter().collect();
-                dump.part(&but).add(prefix, n.id, Some(n.out));
+                dump.part(&n.except).add(prefix, n.id, Some(n.out));
             }
         }
         self.account(ex.attrs, &old, &new);
-        if d.out.is_empty() {
-            d.out = new;
-        } else {
-            d.out.extend(new);
-        }
+        d.put_entries(gi, &new);
     }
 
     /// [`Group::emit_delta`] for every identifier in `old` or `new` (ADD-PATH).
-    fn emit_many(&self, prefix: Prefix, old: &[OutEntry], new: &[OutEntry], delta: &mut Batches) {
+    fn emit_many(&self, prefix: Prefix, old: &[Entry], new: &[Entry], delta: &mut Batches) {
         let mut ids: SmallVec<[u32; 4]> = old.iter().chain(new.iter()).map(|e| e.id).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -310,20 +290,20 @@ impl Group {
         &self,
         prefix: Prefix,
         id: u32,
-        o: Option<&OutEntry>,
-        n: Option<&OutEntry>,
+        o: Option<&Entry>,
+        n: Option<&Entry>,
         delta: &mut Batches,
     ) {
         let mut special: Peers = o
             .iter()
             .chain(n.iter())
-            .flat_map(|e| e.except.iter())
+            .flat_map(|e| e.except.iter().copied())
             .collect();
         if special.len() > 1 {
             special.sort_unstable();
             special.dedup();
         }
-        let out = |e: Option<&OutEntry>, p: Option<PeerId>| {
+        let out = |e: Option<&Entry>, p: Option<PeerId>| {
             e.filter(|e| p.is_none_or(|p| !e.except.contains(&p)))
                 .map(|e| e.out)
         };
@@ -338,10 +318,10 @@ impl Group {
     }
 
     /// Keep the counters and the references of the exported sets right.
-    fn account(&mut self, attrs: &mut Interner, old: &[OutEntry], new: &[OutEntry]) {
+    fn account(&mut self, attrs: &mut Interner, old: &[Entry], new: &[Entry]) {
         for e in old {
             self.entries -= 1;
-            for p in e.except.iter() {
+            for &p in e.except.iter() {
                 if let Some(m) = self.member_mut(p) {
                     m.excepted = m.excepted.saturating_sub(1);
                 }
@@ -350,7 +330,7 @@ impl Group {
         }
         for e in new {
             self.entries += 1;
-            for p in e.except.iter() {
+            for &p in e.except.iter() {
                 if let Some(m) = self.member_mut(p) {
                     m.excepted += 1;
                 }
@@ -361,30 +341,26 @@ impl Group {
 
     /// Forget a member's exceptions in `d` (it left the group).
     pub fn forget(&mut self, gi: u16, peer: PeerId, d: &mut Dest) {
-        for e in d.out.iter_mut().filter(|e| e.group == gi) {
-            e.except.remove(peer);
+        if d.excepts(gi, peer) {
+            let mut v = d.take_entries(gi);
+            for e in v.iter_mut() {
+                e.except.retain(|p| *p != peer);
+            }
+            d.put_entries(gi, &v);
         }
     }
 
     /// Drop all the group's entries of `d` (the group is gone).
     pub fn drop_entries(&mut self, attrs: &mut Interner, gi: u16, d: &mut Dest) {
-        d.out.retain(|e| {
-            if e.group == gi {
-                attrs.dec(e.out);
-                false
-            } else {
-                true
-            }
-        });
+        d.drop_entries(gi, |out| attrs.dec(out));
     }
 
     /// Queue the member's whole Adj-RIB-Out of `d` (route refresh).
     pub fn resend(&self, gi: u16, peer: PeerId, d: &Dest, b: &mut Batch) {
-        for e in d
-            .out
-            .iter()
-            .filter(|e| e.group == gi && !e.except.contains(&peer))
-        {
+        if !d.has_entries(gi) {
+            return;
+        }
+        for e in d.entries(gi).iter().filter(|e| !e.except.contains(&peer)) {
             b.add(d.prefix(), e.id, Some(e.out));
         }
     }

@@ -52,34 +52,50 @@ pub enum Reject {
     NextHop,
 }
 
-/// The peers of an update group that do not get an entry (the path's own source, or
-/// the client that originated it). Sorted. Almost always empty or one peer, so that case
-/// is kept inline; [`LOCAL`] (0) is never a member, so 0 means "none".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Except {
-    one: PeerId,
-    // A thin pointer keeps an Adj-RIB-Out entry at 32 bytes; `Box<[_]>` would be wide.
-    #[allow(clippy::box_collection)]
-    more: Option<Box<Vec<PeerId>>>,
-}
+/// A short sorted list of peers.
+pub type Peers = SmallVec<[PeerId; 2]>;
 
-/// A prefix in 20 bytes (the [`Prefix`] enum takes 48 because of `u128` alignment).
+/// Marks a continuation entry in [`Dest::out`]: one more excepted peer of the entry
+/// just before it.
+pub const CONT: AttrId = AttrId::MAX;
+
+/// One stored Adj-RIB-Out entry of an update group, 16 bytes. An entry excepting more
+/// than one member is followed by continuation entries (`out == CONT`), one per extra
+/// member. Use [`Entry`] through [`Dest::entries`] rather than this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PKey {
-    w: [u32; 4],
-    len: u8,
-    v6: bool,
+pub struct OutEntry {
+    group: u16,
+    id: u32,
+    out: AttrId,
+    /// An excepted member; 0 ([`LOCAL`](super::LOCAL), never a member) for none.
+    ex: PeerId,
 }
 
 /// One Adj-RIB-Out entry of an update group: what its members hold for this prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutEntry {
-    pub group: u16,
+pub struct Entry {
     /// Path identifier on the wire: the path's `local_id` with ADD-PATH, else 0.
     pub id: u32,
     /// The interned exported attribute set.
     pub out: AttrId,
-    pub except: Except,
+    /// The members that do not hold it (the path's own source, the client that
+    /// originated a reflected path). Sorted.
+    pub except: Peers,
+}
+
+/// A prefix in 17 bytes, alignment 1 (the [`Prefix`] enum takes 48 because of `u128`
+/// alignment): the address, then the length with bit 7 set for IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PKey {
+    addr: [u8; 16],
+    len: u8,
+}
+
+/// The IPv4 map key: 8 bytes, hashed as one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct K4 {
+    addr: u32,
+    len: u8,
 }
 
 /// Everything about one prefix.
@@ -105,7 +121,7 @@ const CHUNK: usize = 4096;
 /// The slab of dests and the prefix maps.
 #[derive(Debug, Default)]
 pub struct Table {
-    v4: FastMap<Prefix4, DestId>,
+    v4: FastMap<K4, DestId>,
     v6: FastMap<Prefix6, DestId>,
     chunks: Vec<Vec<Option<Dest>>>,
     /// Slots handed out so far (live or free).
@@ -115,71 +131,41 @@ pub struct Table {
     pub dirty: Vec<DestId>,
 }
 
-// ===== impl Except =====
-
-impl Except {
-    /// From a sorted, deduplicated list.
-    pub fn from_sorted(v: &[PeerId]) -> Except {
-        match v {
-            [] => Except::default(),
-            [one] => Except {
-                one: *one,
-                more: None,
-            },
-            [one, rest @ ..] => Except {
-                one: *one,
-                more: Some(Box::new(rest.to_vec())),
-            },
-        }
-    }
-
-    #[inline]
-    pub fn contains(&self, p: &PeerId) -> bool {
-        self.one != 0 && (self.one == *p || self.more.as_ref().is_some_and(|m| m.contains(p)))
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = PeerId> + '_ {
-        let one = (self.one != 0).then_some(self.one);
-        one.into_iter()
-            .chain(self.more.iter().flat_map(|m| m.iter().copied()))
-    }
-
-    /// Remove `p` (a peer that left the group).
-    pub fn remove(&mut self, p: PeerId) {
-        if self.contains(&p) {
-            let v: SmallVec<[PeerId; 4]> = self.iter().filter(|&q| q != p).collect();
-            *self = Except::from_sorted(&v);
-        }
-    }
-}
-
 // ===== impl PKey =====
 
 impl PKey {
     fn of(p: Prefix) -> PKey {
-        let (a, len, v6) = match p {
-            Prefix::V4(p) => (p.addr_u32() as u128, p.len(), false),
-            Prefix::V6(p) => (p.addr_u128(), p.len(), true),
+        let (a, len) = match p {
+            Prefix::V4(p) => (p.addr_u32() as u128, p.len()),
+            Prefix::V6(p) => (p.addr_u128(), p.len() | 0x80),
         };
         PKey {
-            w: [
-                (a >> 96) as u32,
-                (a >> 64) as u32,
-                (a >> 32) as u32,
-                a as u32,
-            ],
+            addr: a.to_be_bytes(),
             len,
-            v6,
         }
     }
 
+    #[inline]
+    fn v6(&self) -> bool {
+        self.len & 0x80 != 0
+    }
+
     fn get(&self) -> Prefix {
-        let a = self.w.iter().fold(0u128, |acc, &w| acc << 32 | w as u128);
-        if self.v6 {
-            Prefix::V6(Prefix6::from_raw(a, self.len))
+        let a = u128::from_be_bytes(self.addr);
+        if self.v6() {
+            Prefix::V6(Prefix6::from_raw(a, self.len & 0x7f))
         } else {
             Prefix::V4(Prefix4::from_raw(a as u32, self.len))
         }
+    }
+}
+
+// ===== impl K4 =====
+
+impl std::hash::Hash for K4 {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64((self.addr as u64) << 8 | self.len as u64);
     }
 }
 
@@ -231,6 +217,75 @@ impl Dest {
             .position(|p| p.peer == peer && p.path_id == path_id)
     }
 
+    /// The logical entries of group `gi`.
+    pub fn entries(&self, gi: u16) -> SmallVec<[Entry; 1]> {
+        let mut v: SmallVec<[Entry; 1]> = SmallVec::new();
+        for e in self.out.iter().filter(|e| e.group == gi) {
+            match v.last_mut() {
+                Some(last) if e.out == CONT => last.except.push(e.ex),
+                _ => v.push(Entry {
+                    id: e.id,
+                    out: e.out,
+                    except: (e.ex != 0).then_some(e.ex).into_iter().collect(),
+                }),
+            }
+        }
+        v
+    }
+
+    pub fn has_entries(&self, gi: u16) -> bool {
+        self.out.iter().any(|e| e.group == gi)
+    }
+
+    /// Remove and return the entries of group `gi`.
+    pub fn take_entries(&mut self, gi: u16) -> SmallVec<[Entry; 1]> {
+        let v = self.entries(gi);
+        if !v.is_empty() {
+            self.out.retain(|e| e.group != gi);
+        }
+        v
+    }
+
+    /// Store entries of group `gi` (after [`Dest::take_entries`]).
+    pub fn put_entries(&mut self, gi: u16, entries: &[Entry]) {
+        for e in entries {
+            let ex = e.except.first().copied().unwrap_or(0);
+            let (id, out) = (e.id, e.out);
+            self.out.push(OutEntry {
+                group: gi,
+                id,
+                out,
+                ex,
+            });
+            for &ex in e.except.iter().skip(1) {
+                self.out.push(OutEntry {
+                    group: gi,
+                    id,
+                    out: CONT,
+                    ex,
+                });
+            }
+        }
+    }
+
+    /// Does group `gi` except `peer` anywhere in this dest?
+    pub fn excepts(&self, gi: u16, peer: PeerId) -> bool {
+        self.out.iter().any(|e| e.group == gi && e.ex == peer)
+    }
+
+    /// Drop the entries of group `gi`, calling `release` with each exported set.
+    pub fn drop_entries(&mut self, gi: u16, mut release: impl FnMut(AttrId)) {
+        self.out.retain(|e| {
+            if e.group != gi {
+                return true;
+            }
+            if e.out != CONT {
+                release(e.out);
+            }
+            false
+        });
+    }
+
     /// A fresh ADD-PATH identifier: one above the highest in use.
     pub fn next_local_id(&self) -> u32 {
         self.paths.iter().map(|p| p.local_id).max().unwrap_or(0) + 1
@@ -238,7 +293,7 @@ impl Dest {
 
     #[inline]
     pub fn is_v6(&self) -> bool {
-        self.key.v6
+        self.key.v6()
     }
 
     fn is_empty(&self) -> bool {
@@ -251,7 +306,7 @@ impl Dest {
 impl Table {
     pub fn lookup(&self, p: &Prefix) -> Option<DestId> {
         match p {
-            Prefix::V4(p) => self.v4.get(p).copied(),
+            Prefix::V4(p) => self.v4.get(&pack4(p)).copied(),
             Prefix::V6(p) => self.v6.get(p).copied(),
         }
     }
@@ -260,7 +315,7 @@ impl Table {
     pub fn get_or_create(&mut self, p: Prefix) -> DestId {
         let next = self.free.last().copied().unwrap_or(self.slots as DestId);
         let id = match p {
-            Prefix::V4(k) => *self.v4.entry(k).or_insert(next),
+            Prefix::V4(k) => *self.v4.entry(pack4(&k)).or_insert(next),
             Prefix::V6(k) => *self.v6.entry(k).or_insert(next),
         };
         if id == next {
@@ -336,7 +391,7 @@ impl Table {
             return;
         }
         match d.prefix() {
-            Prefix::V4(k) => self.v4.remove(&k),
+            Prefix::V4(k) => self.v4.remove(&pack4(&k)),
             Prefix::V6(k) => self.v6.remove(&k),
         };
         if let Some(slot) = self.slot(id) {
@@ -347,5 +402,15 @@ impl Table {
 
     pub fn len(&self) -> usize {
         self.v4.len() + self.v6.len()
+    }
+}
+
+// ===== helper functions =====
+
+#[inline]
+fn pack4(p: &Prefix4) -> K4 {
+    K4 {
+        addr: p.addr_u32(),
+        len: p.len(),
     }
 }

@@ -91,11 +91,10 @@ impl Rib {
         };
         let mut out = Vec::new();
         for d in self.sorted() {
-            for e in d
-                .out
-                .iter()
-                .filter(|e| e.group == gi && !e.except.contains(&peer))
-            {
+            if !d.has_entries(gi) {
+                continue;
+            }
+            for e in d.entries(gi).iter().filter(|e| !e.except.contains(&peer)) {
                 let (next_hop, attrs) = shown(self.attrs.get(e.out));
                 out.push(PathView {
                     prefix: d.prefix(),
@@ -120,7 +119,7 @@ impl Rib {
         let advertised = ps
             .group
             .and_then(|gi| self.groups.get(gi as usize)?.as_ref())
-            .and_then(|g| Some(g.entries - g.member(peer)?.excepted))
+            .and_then(|g| Some(g.entries.saturating_sub(g.member(peer)?.excepted)))
             .unwrap_or(0);
         PeerCounts {
             received: ps.received,

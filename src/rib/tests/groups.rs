@@ -187,3 +187,34 @@ fn add_path_receive_keeps_paths_apart_by_identifier() {
     assert_eq!(u.attrs.as_path, Some(AsPath::sequence(&[AS, 65010, 65011])));
     assert_eq!(rib.explain(&p4(P)).len(), 1);
 }
+
+#[test]
+fn an_entry_can_except_several_members() {
+    let mut rib = rib();
+    let c1 = ibgp(1, true);
+    let c2 = twin(c1.clone(), 2, "198.18.1.3");
+    let c3 = twin(c1.clone(), 3, "198.18.1.4");
+    up(&mut rib, &[c1, c2.clone(), c3]);
+    // From client 1, originated by client 2: neither gets it, client 3 does.
+    let mut a = attrs(&[], "198.18.1.2");
+    a.originator_id = Some(c2.neg.peer_id);
+    rib.update(1, announce(a, &[P]), &[]);
+    let out = rib.flush();
+    assert_eq!(out.sends.len(), 1);
+    assert_eq!(out.sends[0].peers, vec![3]);
+    assert_eq!((rib.counts(1).advertised, rib.counts(2).advertised), (0, 0));
+    // Client 2 restarts: its new table leaves the prefix out again.
+    rib.peer_down(2, false);
+    rib.flush();
+    rib.peer_up(c2);
+    let out = rib.flush();
+    assert!(announced4(&out, 2).is_empty());
+    assert_eq!(sent(&out, 2, &Ctx::default()).len(), 2, "End-of-RIB only");
+    assert_eq!(rib.advertised(3).len(), 1);
+    // Withdrawn: only client 3 hears of it.
+    rib.update(1, withdraw(&[P]), &[]);
+    let out = rib.flush();
+    assert_eq!(out.sends.len(), 1);
+    assert_eq!(out.sends[0].peers, vec![3]);
+    assert_eq!(withdrawn4(&out, 3), vec![P]);
+}
