@@ -52,9 +52,9 @@ fn peer(id: u32, asn: u32) -> PeerInfo {
     }
 }
 
-/// 500 UPDATEs of 1000 /24 each, one attribute set per UPDATE.
-fn updates() -> Vec<UpdateMsg> {
-    (0..PREFIXES / PER_UPDATE)
+/// `prefixes / 1000` UPDATEs of 1000 /24 each, one attribute set per UPDATE.
+fn updates(prefixes: u32) -> Vec<UpdateMsg> {
+    (0..prefixes / PER_UPDATE)
         .map(|u| UpdateMsg {
             attrs: Attrs {
                 origin: Some(Origin::Igp),
@@ -89,12 +89,23 @@ fn setup(updates: &[UpdateMsg]) -> (Rib, Vec<UpdateMsg>) {
     (rib, updates.to_vec())
 }
 
+/// Under `cargo test` (no `--bench` argument) criterion runs each routine once: a small
+/// table keeps that quick in a debug build.
+fn size() -> u32 {
+    if std::env::args().any(|a| a == "--bench") {
+        PREFIXES
+    } else {
+        5 * PER_UPDATE
+    }
+}
+
 fn relay(c: &mut Criterion) {
-    let ups = updates();
+    let n = size();
+    let ups = updates(n);
     let mut g = c.benchmark_group("rib");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(15));
-    g.throughput(Throughput::Elements(PREFIXES as u64));
+    g.throughput(Throughput::Elements(n as u64));
     g.bench_function("relay_500k_ebgp_one_flush", |b| {
         b.iter_batched(
             || setup(&ups),
@@ -143,7 +154,7 @@ fn cpu_ms() -> f64 {
 /// `WREN_RIB_CPU=5 cargo bench --bench rib`: CPU time of the phases (not wall time, so
 /// other load on the machine matters less), then exit without criterion.
 fn cpu_report(runs: usize) {
-    let ups = updates();
+    let ups = updates(PREFIXES);
     for _ in 0..runs {
         // Calibration: the same machine's speed at this moment (load on shared cores
         // changes CPU times by 2x): 500k inserts into a std HashMap.
