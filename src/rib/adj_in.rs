@@ -34,7 +34,9 @@ impl Rib {
         // with findings it is not an End-of-RIB.
         if let Some(f) = msg.end_of_rib().filter(|_| findings.is_empty()) {
             // RFC 4724 §4.2: End-of-RIB ends the family's stale paths.
-            self.drop_paths(peer, |p, v6| p.has(flag::STALE) && family(v6) == f);
+            if self.peers.get(&peer).is_some_and(|ps| ps.stale > 0) {
+                self.drop_paths(peer, |p, v6| p.has(flag::STALE) && family(v6) == f);
+            }
             return;
         }
         for f in findings.iter().filter_map(disabled_family) {

@@ -44,6 +44,17 @@ impl Rib {
             }
         }
         drop(deltas);
+        // A peer that is getting its whole table needs no route-refresh answer as well.
+        let joining = |rib: &Rib, p: PeerId| {
+            let gi = rib.peers.get(&p).and_then(|ps| ps.group);
+            gi.and_then(|gi| rib.group(gi)?.member(p))
+                .is_some_and(|m| !m.synced)
+        };
+        let refresh = std::mem::take(&mut self.refresh);
+        self.refresh = refresh
+            .into_iter()
+            .filter(|&(p, _)| !joining(self, p))
+            .collect();
         for gi in 0..self.groups.len() as u16 {
             if self.group(gi).is_some_and(Group::has_joiners) {
                 self.full_sync(gi, &mut sends);

@@ -320,7 +320,7 @@ impl Group {
     /// Keep the counters and the references of the exported sets right.
     fn account(&mut self, attrs: &mut Interner, old: &[Entry], new: &[Entry]) {
         for e in old {
-            self.entries -= 1;
+            self.entries = self.entries.saturating_sub(1);
             for &p in e.except.iter() {
                 if let Some(m) = self.member_mut(p) {
                     m.excepted = m.excepted.saturating_sub(1);

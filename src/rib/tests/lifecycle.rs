@@ -284,3 +284,15 @@ fn a_peer_route_for_an_originated_block_is_not_installed() {
     let u = &routes(&out, 2)[0];
     assert_eq!(u.attrs.as_path, Some(AsPath::sequence(&[AS])));
 }
+
+#[test]
+fn a_refresh_in_the_flush_that_brings_the_peer_up_sends_the_table_once() {
+    let mut rib = rib();
+    up(&mut rib, &[ebgp(1, 65001)]);
+    rib.update(1, announce(attrs(&[65001], "198.18.1.2"), &[P]), &[]);
+    rib.flush();
+    rib.peer_up(ebgp(2, 65002));
+    rib.refresh(2, Family::IPV4_UNICAST);
+    let out = rib.flush();
+    assert_eq!(announced4(&out, 2), vec![P]);
+}
