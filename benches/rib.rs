@@ -151,6 +151,17 @@ fn cpu_ms() -> f64 {
     ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
 }
 
+/// Resident set size in MiB (Linux), 0 elsewhere.
+fn rss_mib() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = s
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
+
 /// `WREN_RIB_CPU=5 cargo bench --bench rib`: CPU time of the phases (not wall time, so
 /// other load on the machine matters less), then exit without criterion.
 fn cpu_report(runs: usize) {
@@ -167,6 +178,7 @@ fn cpu_report(runs: usize) {
         let cal = cpu_ms() - t;
         drop(m);
         let (mut rib, ups) = setup(&ups);
+        let rss0 = rss_mib();
         let t0 = cpu_ms();
         for u in ups {
             rib.update(1, u, &[]);
@@ -175,16 +187,17 @@ fn cpu_report(runs: usize) {
         let out = rib.flush();
         let t2 = cpu_ms();
         let bytes: usize = out.sends.iter().map(|o| o.bytes.len()).sum();
+        let rss_out = rss_mib() - rss0;
+        drop(out);
+        let rss_rib = rss_mib() - rss0;
         println!(
-            "update {:.1} ms  flush {:.1} ms  total {:.1} ms CPU  ({} sends, {} bytes, {} fib; calibration {cal:.1} ms)",
+            "update {:.1} ms  flush {:.1} ms  total {:.1} ms CPU  ({} bytes sent; calibration {cal:.1} ms)  RSS +{rss_out:.0} MiB with the output, +{rss_rib:.0} MiB RIB alone",
             t1 - t0,
             t2 - t1,
             t2 - t0,
-            out.sends.len(),
             bytes,
-            out.fib.len()
         );
-        drop((rib, out));
+        drop(rib);
     }
 }
 
