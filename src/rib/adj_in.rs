@@ -30,9 +30,13 @@ impl Rib {
             Some(ps) if ps.up && !ps.stopped => {}
             _ => return,
         }
-        if let Some(f) = msg.end_of_rib() {
+        // An UPDATE whose only MP attribute was dropped (AFI/SAFI disable) may look empty:
+        // with findings it is not an End-of-RIB.
+        if let Some(f) = msg.end_of_rib().filter(|_| findings.is_empty()) {
             // RFC 4724 §4.2: End-of-RIB ends the family's stale paths.
-            self.drop_paths(peer, |p, v6| p.has(flag::STALE) && family(v6) == f);
+            if self.peers.get(&peer).is_some_and(|ps| ps.stale > 0) {
+                self.drop_paths(peer, |p, v6| p.has(flag::STALE) && family(v6) == f);
+            }
             return;
         }
         for f in findings.iter().filter_map(disabled_family) {
@@ -241,7 +245,7 @@ impl Rib {
     /// Remove the peer's paths that match `pred` (a scan of the whole table).
     pub(super) fn drop_paths(&mut self, peer: PeerId, pred: impl Fn(&Path, bool) -> bool) {
         let mut delta = Delta::default();
-        for di in 0..self.table.dests.len() as u32 {
+        for di in 0..self.table.end() {
             let Some(d) = self.table.get_mut(di) else {
                 continue;
             };
@@ -270,7 +274,7 @@ impl Rib {
     /// RFC 4724 §4.2: keep the peer's paths, marked stale.
     pub(super) fn mark_stale(&mut self, peer: PeerId) {
         let mut n = 0;
-        for d in self.table.dests.iter_mut().flatten() {
+        for d in self.table.iter_mut() {
             for p in d.paths.iter_mut().filter(|p| p.peer == peer) {
                 if !p.has(flag::STALE) {
                     p.flags |= flag::STALE;

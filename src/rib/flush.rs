@@ -23,36 +23,72 @@ impl Rib {
     pub(super) fn run_flush(&mut self) -> RibOutput {
         let mut out = RibOutput::default();
         let dirty = std::mem::take(&mut self.table.dirty);
+        // Groups whose members are all synced get the changed prefixes in the same pass
+        // as the decision (each dest is touched once); groups with a new member get a
+        // full pass of their own.
+        let steady: Vec<u16> = (0..self.groups.len() as u16)
+            .filter(|&gi| {
+                self.group(gi)
+                    .is_some_and(|g| g.has_synced() && !g.has_joiners())
+            })
+            .collect();
+        let mut deltas: Vec<Batches> = steady.iter().map(|_| Batches::default()).collect();
+        out.fib.reserve(dirty.len());
         for &di in &dirty {
-            self.decide(di, &mut out);
+            self.decide_and_sync(di, &steady, &mut deltas, &mut out);
         }
         let mut sends = Vec::new();
-        for gi in 0..self.groups.len() {
-            self.export_group(gi as u16, &dirty, &mut sends);
+        for (&gi, delta) in steady.iter().zip(&deltas) {
+            if let Some(g) = self.group(gi) {
+                g.encode_all(&self.attrs, true, delta, &mut sends);
+            }
+        }
+        drop(deltas);
+        // A peer that is getting its whole table needs no route-refresh answer as well.
+        let joining = |rib: &Rib, p: PeerId| {
+            let gi = rib.peers.get(&p).and_then(|ps| ps.group);
+            gi.and_then(|gi| rib.group(gi)?.member(p))
+                .is_some_and(|m| !m.synced)
+        };
+        let refresh = std::mem::take(&mut self.refresh);
+        self.refresh = refresh
+            .into_iter()
+            .filter(|&(p, _)| !joining(self, p))
+            .collect();
+        for gi in 0..self.groups.len() as u16 {
+            if self.group(gi).is_some_and(Group::has_joiners) {
+                self.full_sync(gi, &mut sends);
+            }
         }
         self.answer_refreshes(&mut sends);
         for g in self.groups.iter_mut().flatten() {
             g.clear_memo(&mut self.attrs);
-        }
-        for &di in &dirty {
-            if let Some(d) = self.table.get_mut(di) {
-                d.dirty = false;
-            }
-            self.table.gc(di);
         }
         out.sends = sends;
         out.stop = std::mem::take(&mut self.stop);
         out
     }
 
-    /// Best path, ECMP set and FIB state of one prefix.
-    fn decide(&mut self, di: DestId, out: &mut RibOutput) {
+    fn group(&self, gi: u16) -> Option<&Group> {
+        self.groups.get(gi as usize)?.as_ref()
+    }
+
+    /// Best path, ECMP set and FIB state of one prefix, then its export to the steady
+    /// groups; the dest is freed if nothing refers to it any more.
+    fn decide_and_sync(
+        &mut self,
+        di: DestId,
+        steady: &[u16],
+        deltas: &mut [Batches],
+        out: &mut RibOutput,
+    ) {
         let Rib {
             table,
             attrs,
             peers,
             cfg,
             nhs,
+            groups,
             ..
         } = self;
         let Some(d) = table.get_mut(di) else {
@@ -60,10 +96,19 @@ impl Rib {
         };
         choose(cfg, attrs, peers, d);
         update_fib(attrs, nhs, d, out);
+        let mut ex = Ex { cfg, attrs, peers };
+        for (&gi, delta) in steady.iter().zip(deltas.iter_mut()) {
+            if let Some(g) = groups.get_mut(gi as usize).and_then(Option::as_mut) {
+                g.sync(&mut ex, gi, d, delta, None);
+            }
+        }
+        d.dirty = false;
+        table.gc(di);
     }
 
-    /// Export the changes of `dirty` to group `gi` (or everything, when members joined).
-    fn export_group(&mut self, gi: u16, dirty: &[DestId], sends: &mut Vec<Outgoing>) {
+    /// Bring every entry of group `gi` up to date and send the whole table (then
+    /// End-of-RIB) to its new members.
+    fn full_sync(&mut self, gi: u16, sends: &mut Vec<Outgoing>) {
         let Rib {
             table,
             groups,
@@ -76,21 +121,15 @@ impl Rib {
             return;
         };
         let mut delta = Batches::default();
-        let mut ex = Ex { cfg, attrs, peers };
-        if !g.has_joiners() {
-            if g.has_synced() {
-                for &di in dirty {
-                    if let Some(d) = table.get_mut(di) {
-                        g.sync(&mut ex, gi, d, &mut delta, None);
-                    }
-                }
-                g.encode_all(attrs, true, &delta, sends);
-            }
-            return;
-        }
         let mut dump = Batches::default();
-        for d in table.dests.iter_mut().flatten() {
-            g.sync(&mut ex, gi, d, &mut delta, Some(&mut dump));
+        let mut ex = Ex { cfg, attrs, peers };
+        for di in 0..table.end() {
+            if let Some(d) = table.get_mut(di) {
+                g.sync(&mut ex, gi, d, &mut delta, Some(&mut dump));
+                if !d.dirty {
+                    table.gc(di);
+                }
+            }
         }
         g.encode_all(attrs, true, &delta, sends);
         g.encode_all(attrs, false, &dump, sends);
@@ -116,13 +155,7 @@ impl Rib {
             }
             let v6 = fam == Family::IPV6_UNICAST;
             let mut b = Batch::default();
-            for d in self
-                .table
-                .dests
-                .iter()
-                .flatten()
-                .filter(|d| d.is_v6() == v6)
-            {
+            for d in self.table.iter().filter(|d| d.is_v6() == v6) {
                 g.resend(gi, peer, d, &mut b);
             }
             let enhanced = ps.info.neg.enhanced_route_refresh;
@@ -191,7 +224,7 @@ impl Rib {
         };
         g.remove(peer);
         let empty = g.members.is_empty();
-        for d in table.dests.iter_mut().flatten() {
+        for d in table.iter_mut() {
             if empty {
                 g.drop_entries(attrs, gi, d);
             } else {
@@ -256,6 +289,13 @@ pub(super) fn cand(
 
 /// Run the decision process over the eligible paths and set the BEST and MULTIPATH flags.
 fn choose(cfg: &RibCfg, attrs: &Interner, peers: &FastMap<PeerId, PeerState>, d: &mut Dest) {
+    if let [p] = &mut d.paths[..] {
+        p.flags &= !(flag::BEST | flag::MULTIPATH);
+        if p.eligible() {
+            p.flags |= flag::BEST;
+        }
+        return;
+    }
     for p in d.paths.iter_mut() {
         p.flags &= !(flag::BEST | flag::MULTIPATH);
     }
@@ -332,18 +372,15 @@ fn update_fib(attrs: &Interner, nhs: &mut NhSets, d: &mut Dest, out: &mut RibOut
                 fib::NONE
             }
         }
-        Some(b) => {
-            let multi = d.paths.iter().any(|p| p.has(flag::MULTIPATH));
+        Some(b) if !b.has(flag::MULTIPATH) => match fib_next_hop(attrs, b) {
+            Some(nh) => nhs.intern(&[nh]),
+            None => fib::NONE,
+        },
+        Some(_) => {
             let mut set: SmallVec<[IpAddr; 4]> = d
                 .paths
                 .iter()
-                .filter(|p| {
-                    if multi {
-                        p.has(flag::MULTIPATH)
-                    } else {
-                        std::ptr::eq(*p, b)
-                    }
-                })
+                .filter(|p| p.has(flag::MULTIPATH))
                 .filter_map(|p| fib_next_hop(attrs, p))
                 .collect();
             set.sort_unstable();
@@ -361,10 +398,10 @@ fn update_fib(attrs: &Interner, nhs: &mut NhSets, d: &mut Dest, out: &mut RibOut
     }
     let old = std::mem::replace(&mut d.fib, new);
     match new {
-        fib::NONE if old == fib::BLACKHOLE => out.fib_after.push(FibChange::Remove(d.prefix)),
-        fib::NONE => out.fib.push(FibChange::Remove(d.prefix)),
+        fib::NONE if old == fib::BLACKHOLE => out.fib_after.push(FibChange::Remove(d.prefix())),
+        fib::NONE => out.fib.push(FibChange::Remove(d.prefix())),
         _ => out.fib.push(FibChange::Upsert(FibRoute {
-            prefix: d.prefix,
+            prefix: d.prefix(),
             kind: fib_kind(nhs, new),
         })),
     }

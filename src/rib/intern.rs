@@ -154,7 +154,7 @@ impl Interner {
         let Some(Some(s)) = self.slots.get_mut(id as usize) else {
             return;
         };
-        s.refs -= 1;
+        s.refs = s.refs.saturating_sub(1);
         if s.refs == 0 {
             if let Some(s) = self.slots[id as usize].take() {
                 self.map.remove(&*s.ra);
@@ -234,7 +234,7 @@ impl NhSets {
         let Some(i) = id.checked_sub(Self::FIRST) else {
             return;
         };
-        let Some(e) = self.sets.get_mut(i as usize) else {
+        let Some(e) = self.sets.get_mut(i as usize).filter(|e| e.1 > 0) else {
             return;
         };
         e.1 -= 1;

@@ -309,7 +309,9 @@ impl Rib {
 
     /// The graceful-restart time (or the stale-path time) ran out: drop the peer's stale paths.
     pub fn stale_expired(&mut self, peer: PeerId) {
-        self.drop_paths(peer, |p, _| p.has(table::flag::STALE));
+        if self.peers.get(&peer).is_some_and(|ps| ps.stale > 0) {
+            self.drop_paths(peer, |p, _| p.has(table::flag::STALE));
+        }
         if self.peers.get(&peer).is_some_and(|ps| !ps.up) {
             self.peers.remove(&peer);
         }

@@ -21,7 +21,7 @@ use smallvec::SmallVec;
 use super::export::{exportable, transform, GroupKey, Src};
 use super::hash::FastMap;
 use super::intern::{AttrId, Interner};
-use super::table::{flag, Dest, Except, OutEntry, Path};
+use super::table::{flag, Dest, Entry, Path, Peers};
 use super::{Outgoing, PeerId, PeerState, Prefix, RibCfg, LOCAL};
 use crate::wire::{pack, Ctx, NextHop, Nlri4, Nlri6};
 
@@ -66,7 +66,7 @@ pub struct Batches {
     /// For every member of the universe.
     common: Batch,
     /// For every member of the universe but these.
-    but: Vec<(Except, Batch)>,
+    but: Vec<(Peers, Batch)>,
     /// For one member only.
     only: Vec<(PeerId, Batch)>,
 }
@@ -175,9 +175,9 @@ impl Group {
 
     /// Members that must not get path `p`: its source, and for iBGP the peers whose BGP
     /// identifier is the path's ORIGINATOR_ID (RFC 4456 §8 would make them drop it).
-    fn except(&self, ex: &Ex<'_>, gi: u16, p: &Path) -> Except {
-        let mut e = Except::new();
-        if p.peer != LOCAL && ex.peers.get(&p.peer).and_then(|s| s.group) == Some(gi) {
+    fn except(&self, ex: &Ex<'_>, gi: u16, p: &Path) -> Peers {
+        let mut e = Peers::new();
+        if p.peer != LOCAL && self.is_member(ex, gi, p.peer) {
             e.push(p.peer);
         }
         if self.key.ibgp {
@@ -187,15 +187,24 @@ impl Group {
                         e.push(q);
                     }
                 }
+                e.sort_unstable();
             }
         }
-        e.sort_unstable();
         e
+    }
+
+    #[inline]
+    fn is_member(&self, ex: &Ex<'_>, gi: u16, peer: PeerId) -> bool {
+        if self.members.len() <= 8 {
+            self.members.iter().any(|m| m.peer == peer)
+        } else {
+            ex.peers.get(&peer).and_then(|s| s.group) == Some(gi)
+        }
     }
 
     /// The entries the group's members should hold for `d` (ADD-PATH: every eligible path
     /// that may go out, with its local identifier; otherwise the best path only).
-    fn desired(&mut self, ex: &mut Ex<'_>, gi: u16, d: &Dest) -> SmallVec<[OutEntry; 1]> {
+    fn desired(&mut self, ex: &mut Ex<'_>, gi: u16, d: &Dest) -> SmallVec<[Entry; 1]> {
         let mut want = SmallVec::new();
         let v6 = d.is_v6();
         if !self.key.has_family(v6) {
@@ -211,22 +220,17 @@ impl Group {
             if !chosen {
                 continue;
             }
-            let Some(out) = self.export(ex, p, v6) else {
-                continue;
-            };
             let except = self.except(ex, gi, p);
             if except.len() >= self.members.len()
                 && self.members.iter().all(|m| except.contains(&m.peer))
             {
                 continue;
             }
+            let Some(out) = self.export(ex, p, v6) else {
+                continue;
+            };
             let id = if add_path { p.local_id } else { 0 };
-            want.push(OutEntry {
-                group: gi,
-                id,
-                out,
-                except,
-            });
+            want.push(Entry { id, out, except });
         }
         want.sort_by_key(|e| e.id);
         want
@@ -243,22 +247,33 @@ impl Group {
         dump: Option<&mut Batches>,
     ) {
         let new = self.desired(ex, gi, d);
-        let mut old: SmallVec<[OutEntry; 1]> = SmallVec::new();
-        d.out.retain(|e| {
-            if e.group == gi {
-                old.push(e.clone());
-                false
-            } else {
-                true
-            }
-        });
+        let old = d.entries(gi);
         if old == new && dump.is_none() {
-            d.out.extend(old);
             return;
         }
-        let prefix = d.prefix;
-        let ids = old.iter().chain(new.iter()).map(|e| e.id);
-        let mut ids: SmallVec<[u32; 2]> = ids.collect();
+        if !old.is_empty() {
+            d.take_entries(gi);
+        }
+        let prefix = d.prefix();
+        match (&old[..], &new[..]) {
+            ([], []) => {}
+            ([o], []) => self.emit_delta(prefix, o.id, Some(o), None, delta),
+            ([], [n]) => self.emit_delta(prefix, n.id, None, Some(n), delta),
+            ([o], [n]) if o.id == n.id => self.emit_delta(prefix, o.id, Some(o), Some(n), delta),
+            _ => self.emit_many(prefix, &old, &new, delta),
+        }
+        if let Some(dump) = dump {
+            for n in &new {
+                dump.part(&n.except).add(prefix, n.id, Some(n.out));
+            }
+        }
+        self.account(ex.attrs, &old, &new);
+        d.put_entries(gi, &new);
+    }
+
+    /// [`Group::emit_delta`] for every identifier in `old` or `new` (ADD-PATH).
+    fn emit_many(&self, prefix: Prefix, old: &[Entry], new: &[Entry], delta: &mut Batches) {
+        let mut ids: SmallVec<[u32; 4]> = old.iter().chain(new.iter()).map(|e| e.id).collect();
         ids.sort_unstable();
         ids.dedup();
         for id in ids {
@@ -268,13 +283,6 @@ impl Group {
                 self.emit_delta(prefix, id, o, n, delta);
             }
         }
-        if let Some(dump) = dump {
-            for n in &new {
-                dump.part(&n.except).add(prefix, n.id, Some(n.out));
-            }
-        }
-        self.account(ex.attrs, &old, &new);
-        d.out.extend(new);
     }
 
     /// Queue the change of one entry from `o` to `n` for the synced members.
@@ -282,18 +290,20 @@ impl Group {
         &self,
         prefix: Prefix,
         id: u32,
-        o: Option<&OutEntry>,
-        n: Option<&OutEntry>,
+        o: Option<&Entry>,
+        n: Option<&Entry>,
         delta: &mut Batches,
     ) {
-        let mut special: Except = o
+        let mut special: Peers = o
             .iter()
             .chain(n.iter())
             .flat_map(|e| e.except.iter().copied())
             .collect();
-        special.sort_unstable();
-        special.dedup();
-        let out = |e: Option<&OutEntry>, p: Option<PeerId>| {
+        if special.len() > 1 {
+            special.sort_unstable();
+            special.dedup();
+        }
+        let out = |e: Option<&Entry>, p: Option<PeerId>| {
             e.filter(|e| p.is_none_or(|p| !e.except.contains(&p)))
                 .map(|e| e.out)
         };
@@ -308,10 +318,10 @@ impl Group {
     }
 
     /// Keep the counters and the references of the exported sets right.
-    fn account(&mut self, attrs: &mut Interner, old: &[OutEntry], new: &[OutEntry]) {
+    fn account(&mut self, attrs: &mut Interner, old: &[Entry], new: &[Entry]) {
         for e in old {
-            self.entries -= 1;
-            for &p in &e.except {
+            self.entries = self.entries.saturating_sub(1);
+            for &p in e.except.iter() {
                 if let Some(m) = self.member_mut(p) {
                     m.excepted = m.excepted.saturating_sub(1);
                 }
@@ -320,7 +330,7 @@ impl Group {
         }
         for e in new {
             self.entries += 1;
-            for &p in &e.except {
+            for &p in e.except.iter() {
                 if let Some(m) = self.member_mut(p) {
                     m.excepted += 1;
                 }
@@ -331,31 +341,27 @@ impl Group {
 
     /// Forget a member's exceptions in `d` (it left the group).
     pub fn forget(&mut self, gi: u16, peer: PeerId, d: &mut Dest) {
-        for e in d.out.iter_mut().filter(|e| e.group == gi) {
-            e.except.retain(|p| *p != peer);
+        if d.excepts(gi, peer) {
+            let mut v = d.take_entries(gi);
+            for e in v.iter_mut() {
+                e.except.retain(|p| *p != peer);
+            }
+            d.put_entries(gi, &v);
         }
     }
 
     /// Drop all the group's entries of `d` (the group is gone).
     pub fn drop_entries(&mut self, attrs: &mut Interner, gi: u16, d: &mut Dest) {
-        d.out.retain(|e| {
-            if e.group == gi {
-                attrs.dec(e.out);
-                false
-            } else {
-                true
-            }
-        });
+        d.drop_entries(gi, |out| attrs.dec(out));
     }
 
     /// Queue the member's whole Adj-RIB-Out of `d` (route refresh).
     pub fn resend(&self, gi: u16, peer: PeerId, d: &Dest, b: &mut Batch) {
-        for e in d
-            .out
-            .iter()
-            .filter(|e| e.group == gi && !e.except.contains(&peer))
-        {
-            b.add(d.prefix, e.id, Some(e.out));
+        if !d.has_entries(gi) {
+            return;
+        }
+        for e in d.entries(gi).iter().filter(|e| !e.except.contains(&peer)) {
+            b.add(d.prefix(), e.id, Some(e.out));
         }
     }
 

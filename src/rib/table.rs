@@ -52,25 +52,56 @@ pub enum Reject {
     NextHop,
 }
 
-/// The peers of an update group that do not get an entry (the path's own source, or
-/// the client that originated it). Sorted.
-pub type Except = SmallVec<[PeerId; 1]>;
+/// A short sorted list of peers.
+pub type Peers = SmallVec<[PeerId; 2]>;
+
+/// Marks a continuation entry in [`Dest::out`]: one more excepted peer of the entry
+/// just before it.
+pub const CONT: AttrId = AttrId::MAX;
+
+/// One stored Adj-RIB-Out entry of an update group, 16 bytes. An entry excepting more
+/// than one member is followed by continuation entries (`out == CONT`), one per extra
+/// member. Use [`Entry`] through [`Dest::entries`] rather than this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutEntry {
+    group: u16,
+    id: u32,
+    out: AttrId,
+    /// An excepted member; 0 ([`LOCAL`](super::LOCAL), never a member) for none.
+    ex: PeerId,
+}
 
 /// One Adj-RIB-Out entry of an update group: what its members hold for this prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutEntry {
-    pub group: u16,
+pub struct Entry {
     /// Path identifier on the wire: the path's `local_id` with ADD-PATH, else 0.
     pub id: u32,
     /// The interned exported attribute set.
     pub out: AttrId,
-    pub except: Except,
+    /// The members that do not hold it (the path's own source, the client that
+    /// originated a reflected path). Sorted.
+    pub except: Peers,
+}
+
+/// A prefix in 17 bytes, alignment 1 (the [`Prefix`] enum takes 48 because of `u128`
+/// alignment): the address, then the length with bit 7 set for IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PKey {
+    addr: [u8; 16],
+    len: u8,
+}
+
+/// The IPv4 map key: 8 bytes, hashed as one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct K4 {
+    addr: u32,
+    len: u8,
 }
 
 /// Everything about one prefix.
 #[derive(Debug, Clone)]
 pub struct Dest {
-    pub prefix: Prefix,
+    key: PKey,
     pub paths: SmallVec<[Path; 1]>,
     pub out: SmallVec<[OutEntry; 1]>,
     /// FIB state: [`fib::NONE`], [`fib::BLACKHOLE`] or an interned next-hop set.
@@ -84,15 +115,58 @@ pub mod fib {
     pub const BLACKHOLE: u32 = 1;
 }
 
+/// Dests per slab chunk: the slab grows by chunks, never by moving what it holds.
+const CHUNK: usize = 4096;
+
 /// The slab of dests and the prefix maps.
 #[derive(Debug, Default)]
 pub struct Table {
-    v4: FastMap<Prefix4, DestId>,
+    v4: FastMap<K4, DestId>,
     v6: FastMap<Prefix6, DestId>,
-    pub dests: Vec<Option<Dest>>,
+    chunks: Vec<Vec<Option<Dest>>>,
+    /// Slots handed out so far (live or free).
+    slots: usize,
     free: Vec<DestId>,
     /// Dests changed since the last flush, each once.
     pub dirty: Vec<DestId>,
+}
+
+// ===== impl PKey =====
+
+impl PKey {
+    fn of(p: Prefix) -> PKey {
+        let (a, len) = match p {
+            Prefix::V4(p) => (p.addr_u32() as u128, p.len()),
+            Prefix::V6(p) => (p.addr_u128(), p.len() | 0x80),
+        };
+        PKey {
+            addr: a.to_be_bytes(),
+            len,
+        }
+    }
+
+    #[inline]
+    fn v6(&self) -> bool {
+        self.len & 0x80 != 0
+    }
+
+    fn get(&self) -> Prefix {
+        let a = u128::from_be_bytes(self.addr);
+        if self.v6() {
+            Prefix::V6(Prefix6::from_raw(a, self.len & 0x7f))
+        } else {
+            Prefix::V4(Prefix4::from_raw(a as u32, self.len))
+        }
+    }
+}
+
+// ===== impl K4 =====
+
+impl std::hash::Hash for K4 {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64((self.addr as u64) << 8 | self.len as u64);
+    }
 }
 
 // ===== impl Reject =====
@@ -127,6 +201,11 @@ impl Path {
 // ===== impl Dest =====
 
 impl Dest {
+    #[inline]
+    pub fn prefix(&self) -> Prefix {
+        self.key.get()
+    }
+
     /// The path that won the last decision.
     pub fn best(&self) -> Option<&Path> {
         self.paths.iter().find(|p| p.has(flag::BEST))
@@ -138,13 +217,83 @@ impl Dest {
             .position(|p| p.peer == peer && p.path_id == path_id)
     }
 
+    /// The logical entries of group `gi`.
+    pub fn entries(&self, gi: u16) -> SmallVec<[Entry; 1]> {
+        let mut v: SmallVec<[Entry; 1]> = SmallVec::new();
+        for e in self.out.iter().filter(|e| e.group == gi) {
+            match v.last_mut() {
+                Some(last) if e.out == CONT => last.except.push(e.ex),
+                _ => v.push(Entry {
+                    id: e.id,
+                    out: e.out,
+                    except: (e.ex != 0).then_some(e.ex).into_iter().collect(),
+                }),
+            }
+        }
+        v
+    }
+
+    pub fn has_entries(&self, gi: u16) -> bool {
+        self.out.iter().any(|e| e.group == gi)
+    }
+
+    /// Remove and return the entries of group `gi`.
+    pub fn take_entries(&mut self, gi: u16) -> SmallVec<[Entry; 1]> {
+        let v = self.entries(gi);
+        if !v.is_empty() {
+            self.out.retain(|e| e.group != gi);
+        }
+        v
+    }
+
+    /// Store entries of group `gi` (after [`Dest::take_entries`]).
+    pub fn put_entries(&mut self, gi: u16, entries: &[Entry]) {
+        for e in entries {
+            let ex = e.except.first().copied().unwrap_or(0);
+            let (id, out) = (e.id, e.out);
+            self.out.push(OutEntry {
+                group: gi,
+                id,
+                out,
+                ex,
+            });
+            for &ex in e.except.iter().skip(1) {
+                self.out.push(OutEntry {
+                    group: gi,
+                    id,
+                    out: CONT,
+                    ex,
+                });
+            }
+        }
+    }
+
+    /// Does group `gi` except `peer` anywhere in this dest?
+    pub fn excepts(&self, gi: u16, peer: PeerId) -> bool {
+        self.out.iter().any(|e| e.group == gi && e.ex == peer)
+    }
+
+    /// Drop the entries of group `gi`, calling `release` with each exported set.
+    pub fn drop_entries(&mut self, gi: u16, mut release: impl FnMut(AttrId)) {
+        self.out.retain(|e| {
+            if e.group != gi {
+                return true;
+            }
+            if e.out != CONT {
+                release(e.out);
+            }
+            false
+        });
+    }
+
     /// A fresh ADD-PATH identifier: one above the highest in use.
     pub fn next_local_id(&self) -> u32 {
         self.paths.iter().map(|p| p.local_id).max().unwrap_or(0) + 1
     }
 
+    #[inline]
     pub fn is_v6(&self) -> bool {
-        matches!(self.prefix, Prefix::V6(_))
+        self.key.v6()
     }
 
     fn is_empty(&self) -> bool {
@@ -157,47 +306,71 @@ impl Dest {
 impl Table {
     pub fn lookup(&self, p: &Prefix) -> Option<DestId> {
         match p {
-            Prefix::V4(p) => self.v4.get(p).copied(),
+            Prefix::V4(p) => self.v4.get(&pack4(p)).copied(),
             Prefix::V6(p) => self.v6.get(p).copied(),
         }
     }
 
     /// The dest of `p`, created if absent.
     pub fn get_or_create(&mut self, p: Prefix) -> DestId {
-        let next = self
-            .free
-            .last()
-            .copied()
-            .unwrap_or(self.dests.len() as DestId);
+        let next = self.free.last().copied().unwrap_or(self.slots as DestId);
         let id = match p {
-            Prefix::V4(k) => *self.v4.entry(k).or_insert(next),
+            Prefix::V4(k) => *self.v4.entry(pack4(&k)).or_insert(next),
             Prefix::V6(k) => *self.v6.entry(k).or_insert(next),
         };
         if id == next {
             let d = Dest {
-                prefix: p,
+                key: PKey::of(p),
                 paths: SmallVec::new(),
                 out: SmallVec::new(),
                 fib: fib::NONE,
                 dirty: false,
             };
-            if self.free.pop().is_some() {
-                self.dests[id as usize] = Some(d);
-            } else {
-                self.dests.push(Some(d));
+            if self.free.pop().is_none() {
+                if self.slots % CHUNK == 0 {
+                    self.chunks.push(Vec::with_capacity(CHUNK));
+                }
+                self.slots += 1;
+                if let Some(c) = self.chunks.last_mut() {
+                    c.push(None);
+                }
+            }
+            if let Some(slot) = self.slot(id) {
+                *slot = Some(d);
             }
         }
         id
     }
 
     #[inline]
+    fn slot(&mut self, id: DestId) -> Option<&mut Option<Dest>> {
+        let id = id as usize;
+        self.chunks.get_mut(id / CHUNK)?.get_mut(id % CHUNK)
+    }
+
+    #[inline]
     pub fn get(&self, id: DestId) -> Option<&Dest> {
-        self.dests.get(id as usize).and_then(Option::as_ref)
+        let id = id as usize;
+        self.chunks.get(id / CHUNK)?.get(id % CHUNK)?.as_ref()
     }
 
     #[inline]
     pub fn get_mut(&mut self, id: DestId) -> Option<&mut Dest> {
-        self.dests.get_mut(id as usize).and_then(Option::as_mut)
+        self.slot(id)?.as_mut()
+    }
+
+    /// Every live dest, in slab order.
+    pub fn iter(&self) -> impl Iterator<Item = &Dest> {
+        self.chunks.iter().flatten().flatten()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Dest> {
+        self.chunks.iter_mut().flatten().flatten()
+    }
+
+    /// One past the highest id handed out.
+    pub fn end(&self) -> DestId {
+        self.slots as DestId
     }
 
     /// Queue the dest for the next flush.
@@ -217,15 +390,27 @@ impl Table {
         if !d.is_empty() || d.dirty {
             return;
         }
-        match d.prefix {
-            Prefix::V4(k) => self.v4.remove(&k),
+        match d.prefix() {
+            Prefix::V4(k) => self.v4.remove(&pack4(&k)),
             Prefix::V6(k) => self.v6.remove(&k),
         };
-        self.dests[id as usize] = None;
+        if let Some(slot) = self.slot(id) {
+            *slot = None;
+        }
         self.free.push(id);
     }
 
     pub fn len(&self) -> usize {
         self.v4.len() + self.v6.len()
+    }
+}
+
+// ===== helper functions =====
+
+#[inline]
+fn pack4(p: &Prefix4) -> K4 {
+    K4 {
+        addr: p.addr_u32(),
+        len: p.len(),
     }
 }

@@ -46,7 +46,7 @@ impl Rib {
     fn view(&self, d: &Dest, p: &Path, reason: String) -> PathView {
         let (next_hop, attrs) = shown(self.attrs.get(p.attr));
         PathView {
-            prefix: d.prefix,
+            prefix: d.prefix(),
             peer: p.peer,
             path_id: p.path_id,
             next_hop,
@@ -68,8 +68,8 @@ impl Rib {
 
     /// Live dests in prefix order.
     fn sorted(&self) -> Vec<&Dest> {
-        let mut v: Vec<&Dest> = self.table.dests.iter().flatten().collect();
-        v.sort_unstable_by_key(|d| d.prefix);
+        let mut v: Vec<&Dest> = self.table.iter().collect();
+        v.sort_unstable_by_key(|d| d.prefix());
         v
     }
 
@@ -91,14 +91,13 @@ impl Rib {
         };
         let mut out = Vec::new();
         for d in self.sorted() {
-            for e in d
-                .out
-                .iter()
-                .filter(|e| e.group == gi && !e.except.contains(&peer))
-            {
+            if !d.has_entries(gi) {
+                continue;
+            }
+            for e in d.entries(gi).iter().filter(|e| !e.except.contains(&peer)) {
                 let (next_hop, attrs) = shown(self.attrs.get(e.out));
                 out.push(PathView {
-                    prefix: d.prefix,
+                    prefix: d.prefix(),
                     peer,
                     path_id: e.id,
                     next_hop,
@@ -120,7 +119,7 @@ impl Rib {
         let advertised = ps
             .group
             .and_then(|gi| self.groups.get(gi as usize)?.as_ref())
-            .and_then(|g| Some(g.entries - g.member(peer)?.excepted))
+            .and_then(|g| Some(g.entries.saturating_sub(g.member(peer)?.excepted)))
             .unwrap_or(0);
         PeerCounts {
             received: ps.received,
@@ -135,7 +134,7 @@ impl Rib {
             .into_iter()
             .filter(|d| d.fib != fib::NONE)
             .map(|d| FibRoute {
-                prefix: d.prefix,
+                prefix: d.prefix(),
                 kind: fib_kind(&self.nhs, d.fib),
             })
             .collect()

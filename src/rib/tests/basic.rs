@@ -145,3 +145,12 @@ fn paths_and_counts_show_the_adj_rib_in() {
     assert_eq!(adv.len(), 1);
     assert_eq!(adv[0].attrs.as_path, Some(AsPath::sequence(&[AS, 65001])));
 }
+
+/// 500k prefixes cost 500k dests: keep them small (this is most of the RIB's memory).
+#[test]
+fn hot_structs_stay_small() {
+    use super::super::table::{Dest, OutEntry, Path};
+    assert!(std::mem::size_of::<Option<Dest>>() <= 80);
+    assert!(std::mem::size_of::<Path>() <= 20);
+    assert!(std::mem::size_of::<OutEntry>() <= 16);
+}

@@ -1,7 +1,10 @@
 //! RIB tests without a runtime: inputs in, flush, decode what was sent.
-#![allow(dead_code)]
 
 mod basic;
+mod decision;
+mod export;
+mod groups;
+mod lifecycle;
 
 use std::net::{IpAddr, Ipv4Addr};
 
