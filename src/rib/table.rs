@@ -83,12 +83,13 @@ pub struct Entry {
     pub except: Peers,
 }
 
-/// A prefix in 17 bytes, alignment 1 (the [`Prefix`] enum takes 48 because of `u128`
-/// alignment): the address, then the length with bit 7 set for IPv6.
+/// A prefix in 18 bytes, alignment 1 (the [`Prefix`] enum takes 48 because of `u128`
+/// alignment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PKey {
     addr: [u8; 16],
     len: u8,
+    v6: bool,
 }
 
 /// The IPv4 map key: 8 bytes, hashed as one word.
@@ -135,25 +136,26 @@ pub struct Table {
 
 impl PKey {
     fn of(p: Prefix) -> PKey {
-        let (a, len) = match p {
-            Prefix::V4(p) => (p.addr_u32() as u128, p.len()),
-            Prefix::V6(p) => (p.addr_u128(), p.len() | 0x80),
+        let (a, len, v6) = match p {
+            Prefix::V4(p) => (p.addr_u32() as u128, p.len(), false),
+            Prefix::V6(p) => (p.addr_u128(), p.len(), true),
         };
         PKey {
             addr: a.to_be_bytes(),
             len,
+            v6,
         }
     }
 
     #[inline]
     fn v6(&self) -> bool {
-        self.len & 0x80 != 0
+        self.v6
     }
 
     fn get(&self) -> Prefix {
         let a = u128::from_be_bytes(self.addr);
-        if self.v6() {
-            Prefix::V6(Prefix6::from_raw(a, self.len & 0x7f))
+        if self.v6 {
+            Prefix::V6(Prefix6::from_raw(a, self.len))
         } else {
             Prefix::V4(Prefix4::from_raw(a as u32, self.len))
         }
@@ -412,5 +414,25 @@ fn pack4(p: &Prefix4) -> K4 {
     K4 {
         addr: p.addr_u32(),
         len: p.len(),
+    }
+}
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_keys_round_trip_at_every_length() {
+        for len in 0..=32u8 {
+            let p = Prefix::V4(Prefix4::new(0xc633_64ff, len).unwrap());
+            assert_eq!(PKey::of(p).get(), p);
+        }
+        for len in 0..=128u8 {
+            let p =
+                Prefix::V6(Prefix6::new(0x2001_0db8_ffff_ffff_ffff_ffff_ffff_ffff, len).unwrap());
+            assert_eq!(PKey::of(p).get(), p, "/{len}");
+        }
     }
 }
