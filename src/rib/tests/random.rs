@@ -23,7 +23,7 @@ impl Rng {
 }
 
 /// What one peer holds: (prefix, path id) -> (attributes, next hop).
-type Held = BTreeMap<(String, u32), (Attrs, Option<Ipv4Addr>)>;
+type Held = BTreeMap<(String, u32), (Attrs, Option<String>)>;
 
 fn peers() -> Vec<PeerInfo> {
     let c1 = ibgp(1, true);
@@ -38,7 +38,11 @@ fn peers() -> Vec<PeerInfo> {
     let mut ap = ibgp(6, true);
     ap.neg.add_path_tx = vec![Family::IPV4_UNICAST];
     let c3 = twin(c1.clone(), 7, "198.18.1.4");
-    vec![c1, c2, n1, e1b, e2, ap, c3]
+    let mut all = vec![c1, c2, n1, e1b, e2, ap, c3];
+    for p in &mut all {
+        p.local_v6 = Some("2001:db8:ffff::1".parse().unwrap());
+    }
+    all
 }
 
 fn random_attrs(rng: &mut Rng, peer: &PeerInfo) -> Attrs {
@@ -66,8 +70,63 @@ fn random_attrs(rng: &mut Rng, peer: &PeerInfo) -> Attrs {
     a
 }
 
+/// One of 12 IPv4 or 6 IPv6 prefixes (one of them a /128).
 fn prefix(rng: &mut Rng) -> String {
-    format!("198.51.{}.0/24", rng.below(12))
+    match rng.below(18) {
+        n @ 0..=11 => format!("198.51.{n}.0/24"),
+        17 => "2001:db8:5::1/128".into(),
+        n => format!("2001:db8:{n}::/48"),
+    }
+}
+
+fn any_prefix(s: &str) -> Prefix {
+    if s.contains(':') {
+        p6(s)
+    } else {
+        p4(s)
+    }
+}
+
+/// An UPDATE announcing `prefixes` (either family) from `peer` with `a`.
+fn announce_any(a: Attrs, peer: &PeerInfo, prefixes: &[String]) -> UpdateMsg {
+    let v4: Vec<&str> = prefixes
+        .iter()
+        .filter(|p| !p.contains(':'))
+        .map(|p| p.as_str())
+        .collect();
+    let v6: Vec<&str> = prefixes
+        .iter()
+        .filter(|p| p.contains(':'))
+        .map(|p| p.as_str())
+        .collect();
+    let mut u = announce(a.clone(), &v4);
+    if !v6.is_empty() {
+        let nh = NextHop::V6 {
+            global: format!("2001:db8:{}::2", peer.id).parse().unwrap(),
+            link_local: None,
+        };
+        u.mp_reach = announce6(a, nh, &v6).mp_reach;
+    }
+    if v4.is_empty() {
+        u.attrs.next_hop = None;
+    }
+    u
+}
+
+fn withdraw_any(p: &str) -> UpdateMsg {
+    if !p.contains(':') {
+        return withdraw(&[p]);
+    }
+    UpdateMsg {
+        mp_unreach: Some(crate::wire::MpUnreach {
+            family: Family::IPV6_UNICAST,
+            withdrawn: MpNlri::V6(vec![Nlri6 {
+                path_id: 0,
+                prefix: p.parse().unwrap(),
+            }]),
+        }),
+        ..UpdateMsg::default()
+    }
 }
 
 /// Apply what `out` sends to the per-peer holdings.
@@ -78,18 +137,43 @@ fn receive(out: &RibOutput, held: &mut BTreeMap<PeerId, Held>, infos: &[PeerInfo
             let h = held.entry(p).or_default();
             for m in messages(&o.bytes, &info.neg.encode_ctx()) {
                 let Message::Update(u) = m else { continue };
-                for n in &u.withdrawn {
-                    assert!(
-                        h.remove(&(n.prefix.to_string(), n.path_id)).is_some(),
-                        "withdrawal of something {p} does not have"
-                    );
-                }
-                for n in &u.nlri {
-                    let mut a = u.attrs.clone();
-                    let nh = a.next_hop.take();
-                    h.insert((n.prefix.to_string(), n.path_id), (a, nh));
-                }
+                apply(&u, h, p);
             }
+        }
+    }
+}
+
+/// One received UPDATE (either family) applied to a peer's holdings.
+fn apply(u: &UpdateMsg, h: &mut Held, p: PeerId) {
+    let mut gone: Vec<(String, u32)> = u
+        .withdrawn
+        .iter()
+        .map(|n| (n.prefix.to_string(), n.path_id))
+        .collect();
+    if let Some(MpNlri::V6(v)) = u.mp_unreach.as_ref().map(|m| &m.withdrawn) {
+        gone.extend(v.iter().map(|n| (n.prefix.to_string(), n.path_id)));
+    }
+    for k in gone {
+        assert!(
+            h.remove(&k).is_some(),
+            "withdrawal of {k:?} that {p} does not have"
+        );
+    }
+    let mut a = u.attrs.clone();
+    let nh = a.next_hop.take().map(|x| x.to_string());
+    for n in &u.nlri {
+        h.insert((n.prefix.to_string(), n.path_id), (a.clone(), nh.clone()));
+    }
+    if let Some(r) = &u.mp_reach {
+        let MpNlri::V6(v) = &r.nlri else {
+            panic!("IPv4 in MP_REACH_NLRI")
+        };
+        let NextHop::V6 { global, .. } = &r.next_hop else {
+            panic!("next hop {:?}", r.next_hop)
+        };
+        for n in v {
+            let k = (n.prefix.to_string(), n.path_id);
+            h.insert(k, (a.clone(), Some(global.to_string())));
         }
     }
 }
@@ -130,14 +214,32 @@ fn from_scratch(rib: &Rib, up_peers: &[PeerInfo]) -> (BTreeMap<PeerId, Held>, Ve
         if v.peer == LOCAL {
             continue;
         }
-        let Prefix::V4(p) = v.prefix else { continue };
-        let msg = UpdateMsg {
-            attrs: v.attrs.clone(),
-            nlri: vec![Nlri4 {
-                path_id: v.path_id,
-                prefix: p,
-            }],
-            ..UpdateMsg::default()
+        let msg = match v.prefix {
+            Prefix::V4(p) => UpdateMsg {
+                attrs: v.attrs.clone(),
+                nlri: vec![Nlri4 {
+                    path_id: v.path_id,
+                    prefix: p,
+                }],
+                ..UpdateMsg::default()
+            },
+            Prefix::V6(p) => {
+                let Some(IpAddr::V6(global)) = v.next_hop else {
+                    panic!("{v:?}")
+                };
+                let nh = NextHop::V6 {
+                    global,
+                    link_local: None,
+                };
+                let mut u = announce6(v.attrs.clone(), nh, &[]);
+                if let Some(r) = u.mp_reach.as_mut() {
+                    r.nlri = MpNlri::V6(vec![Nlri6 {
+                        path_id: v.path_id,
+                        prefix: p,
+                    }]);
+                }
+                u
+            }
         };
         fresh.update(v.peer, msg, &[]);
     }
@@ -157,10 +259,10 @@ fn from_scratch(rib: &Rib, up_peers: &[PeerInfo]) -> (BTreeMap<PeerId, Held>, Ve
 }
 
 /// Holdings without path identifiers (ADD-PATH ids are assigned in arrival order).
-fn without_ids(h: &Held) -> Vec<(String, Attrs, Option<Ipv4Addr>)> {
+fn without_ids(h: &Held) -> Vec<(String, Attrs, Option<String>)> {
     let mut v: Vec<_> = h
         .iter()
-        .map(|((p, _), (a, nh))| (p.clone(), a.clone(), *nh))
+        .map(|((p, _), (a, nh))| (p.clone(), a.clone(), nh.clone()))
         .collect();
     v.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
     v
@@ -189,16 +291,14 @@ fn run(seed: u64, steps: usize) {
                 rib.peer_up(peer.clone());
                 up_now[k] = true;
             }
-            2 => rib.originate(p4(&prefix(&mut rng)), rng.below(2) == 0),
-            3 => rib.unoriginate(p4(&prefix(&mut rng))),
-            4..=7 => rib.update(peer.id, withdraw(&[&prefix(&mut rng)]), &[]),
+            2 => rib.originate(any_prefix(&prefix(&mut rng)), rng.below(2) == 0),
+            3 => rib.unoriginate(any_prefix(&prefix(&mut rng))),
+            4..=7 => rib.update(peer.id, withdraw_any(&prefix(&mut rng)), &[]),
             _ => {
                 let a = random_attrs(&mut rng, peer);
-                rib.update(
-                    peer.id,
-                    announce(a, &[&prefix(&mut rng), &prefix(&mut rng)]),
-                    &[],
-                );
+                let mut ps = vec![prefix(&mut rng), prefix(&mut rng)];
+                ps.dedup();
+                rib.update(peer.id, announce_any(a, peer, &ps), &[]);
             }
         }
         if rng.below(4) == 0 || step + 1 == steps {
