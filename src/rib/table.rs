@@ -270,6 +270,38 @@ impl Dest {
         }
     }
 
+    /// The group's entry when it is a plain one (one entry, at most one excepted member):
+    /// `Ok(None)` no entry, `Ok(Some((index, out, excepted or 0)))`, `Err(())` anything else.
+    #[allow(clippy::result_unit_err)]
+    pub fn single(&self, gi: u16) -> Result<Option<(usize, AttrId, PeerId)>, ()> {
+        let mut found = None;
+        for (i, e) in self.out.iter().enumerate().filter(|(_, e)| e.group == gi) {
+            if found.is_some() || e.out == CONT || e.id != 0 {
+                return Err(());
+            }
+            found = Some((i, e.out, e.ex));
+        }
+        Ok(found)
+    }
+
+    /// Replace the plain entry at `at` (from [`Dest::single`]) or add one; `None` removes.
+    pub fn set_single(&mut self, gi: u16, at: Option<usize>, new: Option<(AttrId, PeerId)>) {
+        let e = new.map(|(out, ex)| OutEntry {
+            group: gi,
+            id: 0,
+            out,
+            ex,
+        });
+        match (at, e) {
+            (Some(i), Some(e)) => self.out[i] = e,
+            (Some(i), None) => {
+                self.out.remove(i);
+            }
+            (None, Some(e)) => self.out.push(e),
+            (None, None) => {}
+        }
+    }
+
     /// Does group `gi` except `peer` anywhere in this dest?
     pub fn excepts(&self, gi: u16, peer: PeerId) -> bool {
         self.out.iter().any(|e| e.group == gi && e.ex == peer)
