@@ -360,17 +360,18 @@ impl Table {
                 fib: fib::NONE,
                 dirty: false,
             };
-            if self.free.pop().is_none() {
+            if self.free.pop().is_some() {
+                if let Some(slot) = self.slot(id) {
+                    *slot = Some(d);
+                }
+            } else {
                 if self.slots % CHUNK == 0 {
                     self.chunks.push(Vec::with_capacity(CHUNK));
                 }
                 self.slots += 1;
                 if let Some(c) = self.chunks.last_mut() {
-                    c.push(None);
+                    c.push(Some(d));
                 }
-            }
-            if let Some(slot) = self.slot(id) {
-                *slot = Some(d);
             }
         }
         id
