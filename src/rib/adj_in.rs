@@ -155,8 +155,12 @@ impl Rib {
         let limit = ps.info.max_prefix.map(u64::from);
         let base = ps.accepted;
         let ok = reject == Reject::None;
-        for (prefix, path_id) in items {
-            let di = self.table.get_or_create(prefix);
+        // First find (or make) every dest, then fill them: the hash-table probes of one
+        // UPDATE run back to back and their cache misses overlap.
+        let mut ids = std::mem::take(&mut self.scratch);
+        ids.clear();
+        ids.extend(items.map(|(p, id)| (self.table.get_or_create(p), id)));
+        for (n, &(di, path_id)) in ids.iter().enumerate() {
             let Some(d) = self.table.get_mut(di) else {
                 continue;
             };
@@ -164,9 +168,12 @@ impl Rib {
             let gains = ok && idx.is_none_or(|i| !d.paths[i].eligible());
             let accepted = (base as i64 + delta.accepted) as u64;
             if gains && limit.is_some_and(|l| accepted >= l) {
-                self.table.gc(di);
+                let prefix = d.prefix();
+                for &(rest, _) in &ids[n..] {
+                    self.table.gc(rest);
+                }
                 self.trip_max_prefix(peer, prefix);
-                return;
+                break;
             }
             match idx {
                 Some(i) => {
@@ -193,6 +200,7 @@ impl Rib {
                 }
             }
         }
+        self.scratch = ids;
     }
 
     fn withdraw_all(

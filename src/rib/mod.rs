@@ -208,6 +208,8 @@ pub struct Rib {
     stop: Vec<(PeerId, NotificationMsg)>,
     refresh: Vec<(PeerId, Family)>,
     local_attr: Option<AttrId>,
+    /// Reused buffer of one UPDATE's dests.
+    scratch: Vec<(table::DestId, u32)>,
 }
 
 /// A peer known to the RIB: up, or down with stale paths kept (graceful restart).
@@ -240,6 +242,7 @@ impl Rib {
             stop: Vec::new(),
             refresh: Vec::new(),
             local_attr: None,
+            scratch: Vec::new(),
         }
     }
 

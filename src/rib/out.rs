@@ -246,6 +246,9 @@ impl Group {
         delta: &mut Batches,
         dump: Option<&mut Batches>,
     ) {
+        if dump.is_none() && !self.key.add_path(d.is_v6()) && self.sync_single(ex, gi, d, delta) {
+            return;
+        }
         let new = self.desired(ex, gi, d);
         let old = d.entries(gi);
         if old == new && dump.is_none() {
@@ -269,6 +272,46 @@ impl Group {
         }
         self.account(ex.attrs, &old, &new);
         d.put_entries(gi, &new);
+    }
+
+    /// [`Group::sync`] without ADD-PATH when the old and new entries are plain (at most
+    /// one excepted member): no lists built. `false`: not that case, nothing done.
+    fn sync_single(&mut self, ex: &mut Ex<'_>, gi: u16, d: &mut Dest, delta: &mut Batches) -> bool {
+        let Ok(old) = d.single(gi) else {
+            return false;
+        };
+        let new = match d.best().copied().filter(|_| self.key.has_family(d.is_v6())) {
+            None => None,
+            Some(p) => {
+                let except = self.except(ex, gi, &p);
+                let covered = match (&except[..], &self.members[..]) {
+                    (_, []) => true,
+                    ([e], [m]) => *e == m.peer,
+                    ([], _) | ([_], _) => false,
+                    _ => return false,
+                };
+                if covered {
+                    None
+                } else {
+                    let ex1 = except.first().copied().unwrap_or(0);
+                    self.export(ex, &p, d.is_v6()).map(|out| (out, ex1))
+                }
+            }
+        };
+        if old.map(|(_, o, e)| (o, e)) == new {
+            return true;
+        }
+        let entry = |(out, ex): (AttrId, PeerId)| Entry {
+            id: 0,
+            out,
+            except: (ex != 0).then_some(ex).into_iter().collect(),
+        };
+        let o: Option<Entry> = old.map(|(_, o, e)| entry((o, e)));
+        let n: Option<Entry> = new.map(entry);
+        self.emit_delta(d.prefix(), 0, o.as_ref(), n.as_ref(), delta);
+        self.account(ex.attrs, o.as_slice(), n.as_slice());
+        d.set_single(gi, old.map(|(i, _, _)| i), new);
+        true
     }
 
     /// [`Group::emit_delta`] for every identifier in `old` or `new` (ADD-PATH).

@@ -83,12 +83,13 @@ pub struct Entry {
     pub except: Peers,
 }
 
-/// A prefix in 17 bytes, alignment 1 (the [`Prefix`] enum takes 48 because of `u128`
-/// alignment): the address, then the length with bit 7 set for IPv6.
+/// A prefix in 18 bytes, alignment 1 (the [`Prefix`] enum takes 48 because of `u128`
+/// alignment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PKey {
     addr: [u8; 16],
     len: u8,
+    v6: bool,
 }
 
 /// The IPv4 map key: 8 bytes, hashed as one word.
@@ -135,25 +136,26 @@ pub struct Table {
 
 impl PKey {
     fn of(p: Prefix) -> PKey {
-        let (a, len) = match p {
-            Prefix::V4(p) => (p.addr_u32() as u128, p.len()),
-            Prefix::V6(p) => (p.addr_u128(), p.len() | 0x80),
+        let (a, len, v6) = match p {
+            Prefix::V4(p) => (p.addr_u32() as u128, p.len(), false),
+            Prefix::V6(p) => (p.addr_u128(), p.len(), true),
         };
         PKey {
             addr: a.to_be_bytes(),
             len,
+            v6,
         }
     }
 
     #[inline]
     fn v6(&self) -> bool {
-        self.len & 0x80 != 0
+        self.v6
     }
 
     fn get(&self) -> Prefix {
         let a = u128::from_be_bytes(self.addr);
-        if self.v6() {
-            Prefix::V6(Prefix6::from_raw(a, self.len & 0x7f))
+        if self.v6 {
+            Prefix::V6(Prefix6::from_raw(a, self.len))
         } else {
             Prefix::V4(Prefix4::from_raw(a as u32, self.len))
         }
@@ -268,6 +270,38 @@ impl Dest {
         }
     }
 
+    /// The group's entry when it is a plain one (one entry, at most one excepted member):
+    /// `Ok(None)` no entry, `Ok(Some((index, out, excepted or 0)))`, `Err(())` anything else.
+    #[allow(clippy::result_unit_err)]
+    pub fn single(&self, gi: u16) -> Result<Option<(usize, AttrId, PeerId)>, ()> {
+        let mut found = None;
+        for (i, e) in self.out.iter().enumerate().filter(|(_, e)| e.group == gi) {
+            if found.is_some() || e.out == CONT || e.id != 0 {
+                return Err(());
+            }
+            found = Some((i, e.out, e.ex));
+        }
+        Ok(found)
+    }
+
+    /// Replace the plain entry at `at` (from [`Dest::single`]) or add one; `None` removes.
+    pub fn set_single(&mut self, gi: u16, at: Option<usize>, new: Option<(AttrId, PeerId)>) {
+        let e = new.map(|(out, ex)| OutEntry {
+            group: gi,
+            id: 0,
+            out,
+            ex,
+        });
+        match (at, e) {
+            (Some(i), Some(e)) => self.out[i] = e,
+            (Some(i), None) => {
+                self.out.remove(i);
+            }
+            (None, Some(e)) => self.out.push(e),
+            (None, None) => {}
+        }
+    }
+
     /// Does group `gi` except `peer` anywhere in this dest?
     pub fn excepts(&self, gi: u16, peer: PeerId) -> bool {
         self.out.iter().any(|e| e.group == gi && e.ex == peer)
@@ -326,17 +360,18 @@ impl Table {
                 fib: fib::NONE,
                 dirty: false,
             };
-            if self.free.pop().is_none() {
+            if self.free.pop().is_some() {
+                if let Some(slot) = self.slot(id) {
+                    *slot = Some(d);
+                }
+            } else {
                 if self.slots % CHUNK == 0 {
                     self.chunks.push(Vec::with_capacity(CHUNK));
                 }
                 self.slots += 1;
                 if let Some(c) = self.chunks.last_mut() {
-                    c.push(None);
+                    c.push(Some(d));
                 }
-            }
-            if let Some(slot) = self.slot(id) {
-                *slot = Some(d);
             }
         }
         id
@@ -412,5 +447,25 @@ fn pack4(p: &Prefix4) -> K4 {
     K4 {
         addr: p.addr_u32(),
         len: p.len(),
+    }
+}
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_keys_round_trip_at_every_length() {
+        for len in 0..=32u8 {
+            let p = Prefix::V4(Prefix4::new(0xc633_64ff, len).unwrap());
+            assert_eq!(PKey::of(p).get(), p);
+        }
+        for len in 0..=128u8 {
+            let p =
+                Prefix::V6(Prefix6::new(0x2001_0db8_ffff_ffff_ffff_ffff_ffff_ffff, len).unwrap());
+            assert_eq!(PKey::of(p).get(), p, "/{len}");
+        }
     }
 }

@@ -154,3 +154,11 @@ fn hot_structs_stay_small() {
     assert!(std::mem::size_of::<Path>() <= 20);
     assert!(std::mem::size_of::<OutEntry>() <= 16);
 }
+
+#[test]
+fn the_rib_can_move_to_the_speaker_task() {
+    fn send<T: Send + 'static>(_: &T) -> bool {
+        true
+    }
+    assert!(send(&rib()));
+}
