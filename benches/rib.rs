@@ -82,6 +82,7 @@ fn setup(updates: &[UpdateMsg]) -> (Rib, Vec<UpdateMsg>) {
         router_id: Ipv4Addr::new(198, 18, 255, 1),
         cluster_id: Ipv4Addr::new(198, 18, 255, 1),
         multipath: 1,
+        fib: true,
     });
     rib.peer_up(peer(1, 65001));
     rib.peer_up(peer(2, 65002));

@@ -446,6 +446,7 @@ fn run_file(path: &Path) -> Result<(), String> {
         router_id,
         cluster_id: sc.rib.cluster_id.unwrap_or(router_id),
         multipath: sc.rib.multipath.unwrap_or(1),
+        fib: true,
     });
     let mut run = Run {
         rib,

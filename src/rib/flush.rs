@@ -95,7 +95,9 @@ impl Rib {
             return;
         };
         choose(cfg, attrs, peers, d);
-        update_fib(attrs, nhs, d, out);
+        if cfg.fib {
+            update_fib(attrs, nhs, d, out);
+        }
         let mut ex = Ex { cfg, attrs, peers };
         for (&gi, delta) in steady.iter().zip(deltas.iter_mut()) {
             if let Some(g) = groups.get_mut(gi as usize).and_then(Option::as_mut) {

@@ -58,6 +58,9 @@ pub struct RibCfg {
     pub cluster_id: Ipv4Addr,
     /// Most next hops in one ECMP set installed in the FIB; 1 turns multipath off.
     pub multipath: usize,
+    /// Compute FIB changes. Off when no FIB consumes them (`[fib] enabled = false`): a
+    /// route reflector or relay then keeps no forwarding state at all.
+    pub fib: bool,
 }
 
 /// Import or export filter. `[[policy]]` (src/policy) will add named policies.

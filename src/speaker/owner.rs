@@ -104,6 +104,7 @@ impl Owner {
             router_id,
             cluster_id: cfg.router.cluster_id.unwrap_or(router_id),
             multipath: cfg.fib.multipath(),
+            fib: cfg.fib.enabled,
         });
         let mut owner = Owner {
             cfg,

@@ -24,6 +24,7 @@ pub fn cfg() -> RibCfg {
         router_id: RID,
         cluster_id: RID,
         multipath: 1,
+        fib: true,
     }
 }
 
