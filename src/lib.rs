@@ -11,6 +11,7 @@
 //! 8950, 8654, 9234, 4724, 8538, 7911, 9494, 4456, 1997, 4360, 8092, 8203, 9003, 7606.
 
 pub mod config;
+pub mod fib;
 pub mod fsm;
 pub mod net;
 pub mod rib;

@@ -1,0 +1,346 @@
+//! The netlink FIB against a real kernel, each test in its own network namespace
+//! (`wren-fib-<test>-<pid>`, needs root and iproute2; otherwise SKIPPED, which fails
+//! with WREN_REQUIRE_ALL=1). Assertions read the kernel with `ip route`, and the event
+//! sequence with `ip monitor route`.
+
+#[path = "fib_netns/ns.rs"]
+mod ns;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ns::{wait_for, Netns};
+use wren::fib::netlink::{DeviceRule, NetlinkFib, NetlinkFibCfg};
+use wren::rib::{FibChange, FibKind, FibRoute, Prefix};
+
+const T: u32 = 254;
+
+fn pfx(s: &str) -> Prefix {
+    if s.contains(':') {
+        Prefix::V6(s.parse().unwrap())
+    } else {
+        Prefix::V4(s.parse().unwrap())
+    }
+}
+
+fn uni(prefix: &str, nhs: &[&str]) -> FibChange {
+    let nhs: Vec<IpAddr> = nhs.iter().map(|a| a.parse().unwrap()).collect();
+    FibChange::Upsert(FibRoute {
+        prefix: pfx(prefix),
+        kind: FibKind::Unicast(nhs),
+    })
+}
+
+fn bh(prefix: &str) -> FibChange {
+    FibChange::Upsert(FibRoute {
+        prefix: pfx(prefix),
+        kind: FibKind::Blackhole,
+    })
+}
+
+fn rm(prefix: &str) -> FibChange {
+    FibChange::Remove(pfx(prefix))
+}
+
+fn cfg() -> NetlinkFibCfg {
+    NetlinkFibCfg::default()
+}
+
+/// A namespace with veth0 (198.18.0.1/24, 2001:db8:0:1::1/64) whose peer is veth0p.
+fn lab(test: &str) -> Option<Netns> {
+    let ns = Netns::enter(test)?;
+    ns.veth("veth0", "veth0p", &["198.18.0.1/24", "2001:db8:0:1::1/64"]);
+    Some(ns)
+}
+
+fn apply(fib: &mut NetlinkFib, changes: &[FibChange]) -> wren::fib::netlink::FibStats {
+    fib.apply(changes);
+    fib.wait_flushed()
+}
+
+#[test]
+fn install_kinds_and_remove() {
+    let Some(ns) = lab("kinds") else { return };
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    let s = apply(
+        &mut fib,
+        &[
+            bh("198.19.0.0/26"),
+            uni("198.19.1.0/24", &["198.18.0.2"]),
+            uni("198.19.2.0/24", &["198.18.0.2", "198.18.0.3"]),
+            uni("2001:db8:1::/48", &["2001:db8:0:1::2"]),
+            bh("2001:db8:2::/48"),
+        ],
+    );
+    assert_eq!(s.creates, 5, "{s:?}");
+    let r = ns.routes(T, "bgp");
+    assert_eq!(
+        r,
+        vec![
+            "198.19.1.0/24 via 198.18.0.2 dev veth0",
+            "198.19.2.0/24 nexthop via 198.18.0.2 dev veth0 weight 1 nexthop via 198.18.0.3 dev veth0 weight 1",
+            "2001:db8:1::/48 via 2001:db8:0:1::2 dev veth0 metric 1024 pref medium",
+            "blackhole 198.19.0.0/26",
+            "blackhole 2001:db8:2::/48 dev lo metric 1024 pref medium",
+        ],
+        "{r:#?}"
+    );
+    apply(&mut fib, &[rm("198.19.0.0/26"), rm("2001:db8:1::/48")]);
+    assert_eq!(ns.count(T, "bgp"), 3);
+    let s = fib.close_blocking();
+    assert_eq!(s.deletes, 2);
+}
+
+#[test]
+fn replace_not_delete_then_add() {
+    let Some(ns) = lab("replace") else { return };
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    apply(
+        &mut fib,
+        &[uni("198.19.1.0/24", &["198.18.0.2"]), bh("2001:db8:5::/48")],
+    );
+    let mon = ns.monitor();
+    let s0 = fib.stats();
+    apply(&mut fib, &[uni("198.19.1.0/24", &["198.18.0.3"])]);
+    apply(&mut fib, &[bh("198.19.1.0/24")]);
+    apply(
+        &mut fib,
+        &[uni("198.19.1.0/24", &["198.18.0.2", "198.18.0.4"])],
+    );
+    apply(&mut fib, &[uni("2001:db8:5::/48", &["2001:db8:0:1::9"])]);
+    let s = fib.wait_flushed();
+    assert_eq!(s.replaces - s0.replaces, 4, "{s:?}");
+    assert_eq!((s.deletes, s.creates), (s0.deletes, s0.creates));
+    assert_eq!(
+        mon.deleted(),
+        Vec::<String>::new(),
+        "a change must be one replace"
+    );
+    assert!(mon.lines().len() >= 4, "{:?}", mon.lines());
+    assert_eq!(
+        ns.routes(T, "bgp"),
+        vec![
+            "198.19.1.0/24 nexthop via 198.18.0.2 dev veth0 weight 1 nexthop via 198.18.0.4 dev veth0 weight 1",
+            "2001:db8:5::/48 via 2001:db8:0:1::9 dev veth0 metric 1024 pref medium",
+        ]
+    );
+    // Applying the same routes again writes nothing.
+    apply(
+        &mut fib,
+        &[uni("198.19.1.0/24", &["198.18.0.4", "198.18.0.2"])],
+    );
+    assert_eq!(fib.wait_flushed().writes, s.writes);
+}
+
+#[test]
+fn ecmp_add_and_remove_one_path() {
+    let Some(ns) = lab("ecmp") else { return };
+    ns.veth("veth1", "veth1p", &["198.18.1.1/24", "2001:db8:0:2::1/64"]);
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    apply(
+        &mut fib,
+        &[
+            uni("198.19.0.0/24", &["198.18.0.2", "198.18.1.2", "198.18.0.3"]),
+            uni("2001:db8:9::/48", &["2001:db8:0:1::2", "2001:db8:0:2::2"]),
+        ],
+    );
+    let r = ns.routes(T, "bgp");
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0].matches("nexthop via").count(), 3, "{r:?}");
+    assert_eq!(r[1].matches("nexthop via").count(), 2, "{r:?}");
+    let mon = ns.monitor();
+    apply(
+        &mut fib,
+        &[
+            uni("198.19.0.0/24", &["198.18.0.2", "198.18.0.3"]),
+            uni("2001:db8:9::/48", &["2001:db8:0:2::2"]),
+        ],
+    );
+    assert_eq!(
+        ns.routes(T, "bgp"),
+        vec![
+            "198.19.0.0/24 nexthop via 198.18.0.2 dev veth0 weight 1 nexthop via 198.18.0.3 dev veth0 weight 1",
+            "2001:db8:9::/48 via 2001:db8:0:2::2 dev veth1 metric 1024 pref medium",
+        ]
+    );
+    // IPv6 reports the dropped sibling as deleted inside the replace; IPv4 must not.
+    let v4_deleted: Vec<String> = mon
+        .deleted()
+        .into_iter()
+        .filter(|l| !l.contains(':'))
+        .collect();
+    assert_eq!(v4_deleted, Vec::<String>::new());
+}
+
+#[test]
+fn onlink_via_tunl0_and_cross_subnet() {
+    let Some(ns) = lab("onlink") else { return };
+    // A veth named tunl0 stands in for the IPIP device (this kernel has no ipip module).
+    ns.veth("tunl0", "tunl0p", &[]);
+    let mut c = cfg();
+    c.protocol = 12;
+    c.rules = vec![DeviceRule {
+        prefix: "10.0.0.0/8".parse().unwrap(),
+        device: "tunl0".into(),
+        cross_subnet_only: true,
+    }];
+    let mut fib = NetlinkFib::start(c).unwrap();
+    apply(
+        &mut fib,
+        &[
+            // Node in another subnet: via tunl0 onlink.
+            uni("10.65.1.0/26", &["198.20.0.7"]),
+            // Node in our subnet (CrossSubnet): straight over veth0.
+            uni("10.65.2.0/26", &["198.18.0.7"]),
+            // Outside the rule's prefix: normal resolution.
+            uni("198.19.3.0/24", &["198.18.0.7"]),
+        ],
+    );
+    assert_eq!(
+        ns.routes(T, "bird"),
+        vec![
+            "10.65.1.0/26 via 198.20.0.7 dev tunl0 onlink",
+            "10.65.2.0/26 via 198.18.0.7 dev veth0",
+            "198.19.3.0/24 via 198.18.0.7 dev veth0",
+        ]
+    );
+    // tunl0 down: the IPIP route cannot be installed (and is not sent via the underlay).
+    ns.ip("link set tunl0 down");
+    assert!(wait_for(3, || ns.routes(T, "bird").len() == 2));
+    assert!(wait_for(2, || fib.wait_flushed().unresolved == 1));
+    ns.ip("link set tunl0 up");
+    assert!(
+        wait_for(3, || ns.routes(T, "bird").len() == 3),
+        "{:?}",
+        ns.routes(T, "bird")
+    );
+    assert!(ns.routes(T, "bird")[0].contains("dev tunl0 onlink"));
+}
+
+#[test]
+fn blackhole_install_and_removal() {
+    let Some(ns) = lab("blackhole") else { return };
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    // The RIB puts the blackhole of a new block in the changes applied before the sends:
+    // once apply is flushed, the kernel has it.
+    apply(&mut fib, &[bh("198.19.64.0/26"), bh("2001:db8:64::/64")]);
+    assert_eq!(
+        ns.routes(T, "bgp"),
+        vec![
+            "blackhole 198.19.64.0/26",
+            "blackhole 2001:db8:64::/64 dev lo metric 1024 pref medium"
+        ]
+    );
+    // A more specific route inside the block is independent of it.
+    apply(&mut fib, &[uni("198.19.64.0/32", &["198.18.0.2"])]);
+    apply(&mut fib, &[rm("198.19.64.0/26"), rm("2001:db8:64::/64")]);
+    assert_eq!(
+        ns.routes(T, "bgp"),
+        vec!["198.19.64.0 via 198.18.0.2 dev veth0"]
+    );
+}
+
+#[test]
+fn link_down_and_up() {
+    let Some(ns) = lab("link") else { return };
+    ns.veth("veth1", "veth1p", &["198.18.1.1/24"]);
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    apply(
+        &mut fib,
+        &[
+            uni("198.19.0.0/24", &["198.18.0.2"]),
+            uni("198.19.1.0/24", &["198.18.0.2", "198.18.1.2"]),
+            uni("2001:db8:7::/48", &["2001:db8:0:1::2"]),
+        ],
+    );
+    assert_eq!(ns.count(T, "bgp"), 3);
+    ns.ip("link set veth0 down");
+    // The kernel drops routes through veth0; the ECMP route keeps its other path.
+    let ok = wait_for(3, || {
+        ns.routes(T, "bgp") == vec!["198.19.1.0/24 via 198.18.1.2 dev veth1"]
+    });
+    assert!(ok, "{:?}", ns.routes(T, "bgp"));
+    assert!(wait_for(2, || fib.wait_flushed().unresolved == 2));
+    ns.ip("link set veth0 up");
+    ns.ip("addr replace 2001:db8:0:1::1/64 dev veth0 nodad");
+    let ok = wait_for(3, || ns.count(T, "bgp") == 3);
+    assert!(ok, "{:?}", ns.routes(T, "bgp"));
+    let r = ns.routes(T, "bgp");
+    assert_eq!(r[1].matches("nexthop via").count(), 2, "{r:?}");
+}
+
+#[test]
+fn restart_adoption_writes_nothing_for_unchanged_routes() {
+    let Some(ns) = lab("restart") else { return };
+    let routes: Vec<FibChange> = (0..200)
+        .map(|i| uni(&format!("198.19.{i}.0/24"), &["198.18.0.2"]))
+        .chain([
+            bh("2001:db8:3::/48"),
+            uni("198.19.250.0/24", &["198.18.0.3"]),
+        ])
+        .collect();
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    apply(&mut fib, &routes);
+    // A stale route nobody will announce again, and a foreign one.
+    apply(&mut fib, &[bh("198.19.251.0/24")]);
+    ns.ip("route add 198.19.252.0/24 via 198.18.0.5 proto static");
+    let s = fib.close_blocking();
+    assert_eq!(s.deletes, 0, "persist is the default");
+    assert_eq!(ns.count(T, "bgp"), 203);
+
+    let mon = ns.monitor();
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    assert_eq!(fib.stats().adopted, 203);
+    let mut again = routes.clone();
+    again[201] = uni("198.19.250.0/24", &["198.18.0.4"]); // one changed route
+    apply(&mut fib, &again);
+    let s = fib.wait_flushed();
+    assert_eq!(
+        (s.writes, s.replaces),
+        (1, 1),
+        "only the changed route is written: {s:?}"
+    );
+    assert_eq!(
+        ns.count(T, "bgp"),
+        203,
+        "stale routes stay until the first sync"
+    );
+    fib.sync_done();
+    let s = fib.wait_flushed();
+    assert_eq!((s.writes, s.deletes), (2, 1), "{s:?}");
+    assert_eq!(ns.count(T, "bgp"), 202);
+    assert_eq!(ns.count(T, "static"), 1);
+    let events = mon.lines();
+    assert_eq!(events.len(), 2, "one replace and one delete: {events:#?}");
+    assert!(events
+        .iter()
+        .any(|l| l.starts_with("Deleted blackhole 198.19.251.0/24")));
+}
+
+#[test]
+fn external_deletion_is_repaired() {
+    let Some(ns) = lab("repair") else { return };
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    apply(
+        &mut fib,
+        &[uni("198.19.8.0/24", &["198.18.0.2"]), bh("2001:db8:8::/48")],
+    );
+    ns.ip("route del 198.19.8.0/24");
+    ns.ip("-6 route del blackhole 2001:db8:8::/48");
+    assert!(
+        wait_for(3, || ns.count(T, "bgp") == 2),
+        "{:?}",
+        ns.routes(T, "bgp")
+    );
+    // Changed by hand (same protocol, other gateway): put back too.
+    ns.ip("route replace 198.19.8.0/24 via 198.18.0.9 proto bgp");
+    let ok = wait_for(3, || {
+        ns.routes(T, "bgp")[0] == "198.19.8.0/24 via 198.18.0.2 dev veth0"
+    });
+    assert!(ok, "{:?}", ns.routes(T, "bgp"));
+    assert!(
+        wait_for(2, || fib.wait_flushed().repairs == 3),
+        "{:?}",
+        fib.stats()
+    );
+}
