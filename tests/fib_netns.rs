@@ -7,7 +7,6 @@
 mod ns;
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use ns::{wait_for, Netns};
 use wren::fib::netlink::{DeviceRule, NetlinkFib, NetlinkFibCfg};

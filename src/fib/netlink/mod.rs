@@ -24,6 +24,7 @@
 
 mod decode;
 mod encode;
+mod hash;
 mod reconcile;
 mod sock;
 mod topo;
@@ -32,7 +33,6 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::io;
 use std::net::Ipv6Addr;
 use std::sync::{Arc, Mutex};
@@ -45,6 +45,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::FibCfg;
 use crate::rib::{FibChange, FibKind, FibRoute, Prefix};
+use hash::FastMap;
 use worker::Cmd;
 
 /// "For prefixes within `prefix`, install via `device` with onlink": Calico's IPIP form
@@ -125,7 +126,7 @@ pub struct KernelRoute {
 pub struct NetlinkFib {
     tx: mpsc::UnboundedSender<Cmd>,
     /// What the speaker asked for, for [`NetlinkFib::routes`].
-    mirror: HashMap<Prefix, FibKind>,
+    mirror: FastMap<Prefix, FibKind>,
     stats: Arc<Mutex<FibStats>>,
     thread: Option<JoinHandle<()>>,
     persist: bool,
@@ -178,7 +179,7 @@ impl NetlinkFib {
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(NetlinkFib {
                 tx,
-                mirror: HashMap::new(),
+                mirror: FastMap::default(),
                 stats,
                 thread: Some(thread),
                 persist,

@@ -21,6 +21,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use super::decode::{Addr, KRoute, Link};
 use super::encode::{Hop, RTN_UNICAST};
+use super::hash::FastMap;
 use crate::rib::Prefix;
 
 /// Links, addresses and foreign routes, as last dumped or announced.
@@ -29,7 +30,7 @@ pub(crate) struct Topo {
     pub links: HashMap<u32, Link>,
     pub addrs: Vec<Addr>,
     /// Other programs' routes in the tables we watch, by prefix (several tables/metrics).
-    pub foreign: HashMap<Prefix, Vec<KRoute>>,
+    pub foreign: FastMap<Prefix, Vec<KRoute>>,
     /// IPv6 link-local next hop -> device name, from [`super::NetlinkFib::link_local_device`].
     pub ll_hints: HashMap<Ipv6Addr, String>,
     /// Neighbour table entries of link-local addresses -> interfaces (filled on demand).

@@ -1,7 +1,6 @@
 //! The worker thread: one owner of the kernel-side state, driven by commands from the
 //! speaker, kernel events and two timers (first sync, slow reconciliation).
 
-use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
@@ -14,6 +13,7 @@ use super::decode::{Addr, KRoute, Link};
 use super::encode::{
     Form, Hop, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
 };
+use super::hash::{FastMap, FastSet};
 use super::sock::{self, NlSock};
 use super::topo::{NhKey, Rule, Topo};
 use super::{FibStats, KernelRoute, NetlinkFibCfg};
@@ -53,26 +53,26 @@ pub(crate) struct Worker {
     ev: NlSock,
     pub topo: Topo,
     /// What the speaker wants.
-    pub desired: HashMap<Prefix, FibKind>,
+    pub desired: FastMap<Prefix, FibKind>,
     /// Our routes in the kernel (our table, protocol and metric). None: a route of ours
     /// that is not in a form we write (changed by hand): it is replaced.
-    pub installed: HashMap<Prefix, Option<Form>>,
+    pub installed: FastMap<Prefix, Option<Form>>,
     /// Routes with our protocol id and another metric (an old config): removed at sync.
     pub extras: Vec<KRoute>,
     /// Adopted at start and not yet re-announced: kept until the first sync.
-    pub stale: HashSet<Prefix>,
+    pub stale: FastSet<Prefix>,
     pub synced: bool,
     /// Prefixes to reconcile at the next flush.
-    pub dirty: HashSet<Prefix>,
+    pub dirty: FastSet<Prefix>,
     /// Refused writes, retried after the next topology change.
-    pub failed: HashSet<Prefix>,
+    pub failed: FastSet<Prefix>,
     /// Deleted by someone else: a successful write puts them back (and is logged).
-    pub repair: HashSet<Prefix>,
+    pub repair: FastSet<Prefix>,
     /// Wanted, but the next hops do not resolve now.
-    pub unresolved: HashSet<Prefix>,
+    pub unresolved: FastSet<Prefix>,
     /// Held by another program's route at our key.
-    pub conflicts: HashSet<Prefix>,
-    pub cache: HashMap<NhKey, Vec<Hop>>,
+    pub conflicts: FastSet<Prefix>,
+    pub cache: FastMap<NhKey, Vec<Hop>>,
     pub stats: FibStats,
     shared: Arc<Mutex<FibStats>>,
     /// Debounced topology refresh (re-resolve, re-dump our routes).
@@ -117,17 +117,17 @@ impl Worker {
             req,
             ev,
             topo: Topo::default(),
-            desired: HashMap::new(),
-            installed: HashMap::new(),
+            desired: FastMap::default(),
+            installed: FastMap::default(),
             extras: Vec::new(),
-            stale: HashSet::new(),
+            stale: FastSet::default(),
             synced: false,
-            dirty: HashSet::new(),
-            failed: HashSet::new(),
-            repair: HashSet::new(),
-            unresolved: HashSet::new(),
-            conflicts: HashSet::new(),
-            cache: HashMap::new(),
+            dirty: FastSet::default(),
+            failed: FastSet::default(),
+            repair: FastSet::default(),
+            unresolved: FastSet::default(),
+            conflicts: FastSet::default(),
+            cache: FastMap::default(),
             stats: FibStats::default(),
             shared,
             refresh_at: None,
