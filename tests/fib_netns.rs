@@ -7,6 +7,7 @@
 mod ns;
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use ns::{wait_for, Netns};
 use wren::fib::netlink::{DeviceRule, NetlinkFib, NetlinkFibCfg};
@@ -342,4 +343,223 @@ fn external_deletion_is_repaired() {
         "{:?}",
         fib.stats()
     );
+}
+
+#[test]
+fn foreign_routes_are_untouched() {
+    let Some(ns) = lab("foreign") else { return };
+    ns.ip("route add 198.19.40.0/24 via 198.18.0.5 proto static");
+    ns.ip("route add blackhole 198.19.41.0/24 proto 12");
+    ns.ip("route add 198.19.43.0/24 via 198.18.0.5 proto static metric 100");
+    ns.ip("-6 route add 2001:db8:40::/48 via 2001:db8:0:1::5 proto boot");
+    let before: Vec<Vec<String>> = ["static", "12", "boot"]
+        .iter()
+        .map(|p| ns.routes(T, p))
+        .collect();
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    let s = apply(
+        &mut fib,
+        &[
+            uni("198.19.40.0/24", &["198.18.0.2"]), // held by a static route: left alone
+            uni("198.19.41.0/24", &["198.18.0.2"]), // held by "bird" (12): left alone
+            uni("198.19.42.0/24", &["198.18.0.2"]),
+            uni("198.19.43.0/24", &["198.18.0.2"]), // other metric: both coexist
+            uni("2001:db8:40::/48", &["2001:db8:0:1::2"]),
+        ],
+    );
+    assert_eq!((s.creates, s.conflicts), (2, 3), "{s:?}");
+    assert_eq!(
+        ns.routes(T, "bgp"),
+        vec![
+            "198.19.42.0/24 via 198.18.0.2 dev veth0",
+            "198.19.43.0/24 via 198.18.0.2 dev veth0"
+        ]
+    );
+    fib.withdraw_all();
+    fib.wait_flushed();
+    assert_eq!(ns.count(T, "bgp"), 0);
+    let after: Vec<Vec<String>> = ["static", "12", "boot"]
+        .iter()
+        .map(|p| ns.routes(T, p))
+        .collect();
+    assert_eq!(before, after);
+    // When the other program's route goes, ours takes the prefix.
+    apply(&mut fib, &[uni("198.19.40.0/24", &["198.18.0.2"])]);
+    ns.ip("route del 198.19.40.0/24 proto static");
+    let ok = wait_for(3, || ns.count(T, "bgp") == 1);
+    assert!(ok, "{:?}", ns.routes(T, "bgp"));
+}
+
+#[test]
+fn recursive_next_hops() {
+    let Some(ns) = lab("recursive") else { return };
+    ns.ip("route add 198.20.0.0/16 via 198.18.0.2 proto static");
+    ns.ip("route add 198.21.0.0/16 dev veth0 proto static");
+    ns.ip("-6 route add 2001:db8:aa::/48 via 2001:db8:0:1::2 proto static");
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    apply(
+        &mut fib,
+        &[
+            uni("198.19.5.0/24", &["198.20.1.1"]),
+            uni("198.19.6.0/24", &["198.21.0.5"]),
+            uni("2001:db8:5::/48", &["2001:db8:aa::1"]),
+            uni("198.19.7.0/24", &["198.22.0.1"]), // no route to it
+        ],
+    );
+    assert_eq!(
+        ns.routes(T, "bgp"),
+        vec![
+            "198.19.5.0/24 via 198.18.0.2 dev veth0",
+            "198.19.6.0/24 via 198.21.0.5 dev veth0",
+            "2001:db8:5::/48 via 2001:db8:0:1::2 dev veth0 metric 1024 pref medium",
+        ]
+    );
+    assert_eq!(fib.wait_flushed().unresolved, 1);
+    // The route to the next hop changes: ours follows (one replace).
+    let before = fib.stats();
+    ns.ip("route replace 198.20.0.0/16 via 198.18.0.3 proto static");
+    let ok = wait_for(3, || {
+        ns.routes(T, "bgp")[0] == "198.19.5.0/24 via 198.18.0.3 dev veth0"
+    });
+    assert!(ok, "{:?}", ns.routes(T, "bgp"));
+    // A route to the unreachable next hop appears: ours is installed.
+    ns.ip("route add 198.22.0.0/16 via 198.18.0.4 proto static");
+    assert!(
+        wait_for(3, || ns.count(T, "bgp") == 4),
+        "{:?}",
+        ns.routes(T, "bgp")
+    );
+    // The route to the next hop goes: ours goes too.
+    ns.ip("route del 198.20.0.0/16");
+    assert!(
+        wait_for(3, || ns.count(T, "bgp") == 3),
+        "{:?}",
+        ns.routes(T, "bgp")
+    );
+    let s = fib.wait_flushed();
+    assert_eq!(
+        (
+            s.replaces - before.replaces,
+            s.creates - before.creates,
+            s.deletes - before.deletes
+        ),
+        (1, 1, 1),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn ipv6_next_hops_and_link_local_via_device() {
+    let Some(ns) = lab("ipv6") else { return };
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    // One link with IPv6: a link-local next hop goes through it.
+    apply(&mut fib, &[uni("2001:db8:21::/48", &["fe80::9"])]);
+    let ok = wait_for(3, || {
+        ns.routes(T, "bgp")
+            == vec!["2001:db8:21::/48 via fe80::9 dev veth0 metric 1024 pref medium"]
+    });
+    assert!(ok, "{:?}", ns.routes(T, "bgp"));
+    ns.veth("veth1", "veth1p", &["2001:db8:0:2::1/64"]);
+    ns.ip("-6 neigh add fe80::3 lladdr 02:00:00:00:00:03 dev veth1");
+    fib.link_local_device("fe80::2".parse().unwrap(), Some("veth1"));
+    apply(
+        &mut fib,
+        &[
+            uni("2001:db8:20::/48", &["fe80::2"]),         // hint
+            uni("2001:db8:22::/48", &["fe80::3"]),         // neighbour table
+            uni("198.19.30.0/24", &["fe80::2"]),           // IPv4 over IPv6 (RFC 8950)
+            uni("2001:db8:23::/48", &["2001:db8:0:2::2"]), // global, connected
+        ],
+    );
+    assert!(
+        wait_for(3, || ns.count(T, "bgp") == 5),
+        "{:?}",
+        ns.routes(T, "bgp")
+    );
+    assert_eq!(
+        ns.routes(T, "bgp"),
+        vec![
+            "198.19.30.0/24 via inet6 fe80::2 dev veth1",
+            "2001:db8:20::/48 via fe80::2 dev veth1 metric 1024 pref medium",
+            "2001:db8:21::/48 via fe80::9 dev veth0 metric 1024 pref medium",
+            "2001:db8:22::/48 via fe80::3 dev veth1 metric 1024 pref medium",
+            "2001:db8:23::/48 via 2001:db8:0:2::2 dev veth1 metric 1024 pref medium",
+        ],
+        "the first route keeps its device when a second IPv6 link appears"
+    );
+}
+
+#[test]
+fn persist_keeps_routes_and_withdraw_removes_them() {
+    let Some(ns) = lab("persist") else { return };
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    apply(&mut fib, &[bh("198.19.60.0/24")]);
+    fib.close_blocking();
+    assert_eq!(ns.count(T, "bgp"), 1, "persist (the default) keeps routes");
+    let mut c = cfg();
+    c.persist = false;
+    let mut fib = NetlinkFib::start(c).unwrap();
+    apply(&mut fib, &[bh("198.19.60.0/24"), bh("198.19.61.0/24")]);
+    let s = fib.close_blocking();
+    assert_eq!((s.writes, s.deletes), (3, 2), "{s:?}");
+    assert_eq!(
+        ns.count(T, "bgp"),
+        0,
+        "persist = false removes them on exit"
+    );
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    apply(&mut fib, &[bh("198.19.62.0/24")]);
+    fib.withdraw_all();
+    assert_eq!(fib.wait_flushed().installed, 0);
+    assert_eq!(ns.count(T, "bgp"), 0);
+    assert!(fib.routes().is_empty());
+}
+
+#[test]
+fn stale_routes_go_after_the_sync_timeout() {
+    let Some(ns) = lab("synctimeout") else { return };
+    ns.ip("route add blackhole 198.19.70.0/24 proto bgp");
+    ns.ip("route add blackhole 198.19.71.0/24 proto bgp");
+    ns.ip("route add blackhole 198.19.72.0/24 proto bgp metric 7"); // an old metric
+    let mut c = cfg();
+    c.sync_timeout = Duration::from_millis(700);
+    let mut fib = NetlinkFib::start(c).unwrap();
+    assert_eq!(fib.stats().adopted, 2);
+    apply(&mut fib, &[bh("198.19.70.0/24")]);
+    assert_eq!(ns.count(T, "bgp"), 3);
+    assert!(
+        wait_for(3, || ns.count(T, "bgp") == 1),
+        "{:?}",
+        ns.routes(T, "bgp")
+    );
+    assert_eq!(ns.routes(T, "bgp"), vec!["blackhole 198.19.70.0/24"]);
+    assert_eq!(
+        fib.wait_flushed().writes,
+        2,
+        "no write for the re-announced route"
+    );
+}
+
+#[tokio::test]
+async fn learns_other_programs_routes() {
+    let Some(ns) = lab("learned") else { return };
+    ns.ip("route add 198.19.80.7/32 dev veth0 scope link proto boot");
+    let fib = NetlinkFib::start(cfg()).unwrap();
+    ns.ip("route add 198.19.81.0/24 via 198.18.0.2 proto static");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let l = fib.learned().await;
+    let felix = l
+        .iter()
+        .find(|r| r.prefix == pfx("198.19.80.7/32"))
+        .expect("learned");
+    assert_eq!(
+        (felix.protocol, felix.devices.clone()),
+        (3, vec!["veth0".to_string()])
+    );
+    let st = l
+        .iter()
+        .find(|r| r.prefix == pfx("198.19.81.0/24"))
+        .expect("learned");
+    assert_eq!(st.gateways, vec!["198.18.0.2".parse::<IpAddr>().unwrap()]);
+    fib.close().await;
 }

@@ -36,7 +36,10 @@ impl Netns {
             return None;
         }
         let name = format!("wren-fib-{test}-{}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &name])
+            .stderr(Stdio::null())
+            .status();
         run("ip", &["netns", "add", &name]);
         let home = File::open("/proc/thread-self/ns/net").expect("open own netns");
         let ns = Netns { name, home };
@@ -67,9 +70,11 @@ impl Netns {
             .is_ok_and(|s| s.success())
     }
 
-    /// A veth pair, both ends up, `a` with these addresses.
+    /// A veth pair, both ends up, `a` with these addresses. `b` gets no IPv6 link-local
+    /// address: it stands for the far side, which would be in another host.
     pub fn veth(&self, a: &str, b: &str, addrs: &[&str]) {
         self.ip(&format!("link add {a} type veth peer name {b}"));
+        self.ip(&format!("link set {b} addrgenmode none"));
         for addr in addrs {
             let nodad = if addr.contains(':') { " nodad" } else { "" };
             self.ip(&format!("addr add {addr} dev {a}{nodad}"));

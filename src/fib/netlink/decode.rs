@@ -10,7 +10,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use netlink_packet_core::Parseable;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
-use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
+};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteNextHop, RouteNextHopFlags,
     RouteVia,
@@ -68,6 +70,9 @@ pub(crate) struct Addr {
 pub(crate) struct Neigh {
     pub index: u32,
     pub dst: IpAddr,
+    /// The neighbour answered at some point (not INCOMPLETE or FAILED, which only say
+    /// that we tried to reach it there).
+    pub seen: bool,
 }
 
 /// A kernel nexthop object (RTM_NEWNEXTHOP).
@@ -205,9 +210,14 @@ impl Neigh {
             NeighbourAttribute::Destination(NeighbourAddress::Inet6(a)) => Some(IpAddr::V6(*a)),
             _ => None,
         })?;
+        let seen = !matches!(
+            m.header.state,
+            NeighbourState::Incomplete | NeighbourState::Failed
+        );
         Some(Neigh {
             index: m.header.ifindex,
             dst,
+            seen,
         })
     }
 }

@@ -279,13 +279,15 @@ impl Worker {
                 .extend(self.installed.keys().filter(|p| !before.contains_key(p)));
             self.dump_neigh().await?;
         }
-        let changed: HashSet<IpAddr> = self
-            .cache
-            .iter()
-            .filter(|(k, v)| self.topo.resolve(&self.rules, **k) != **v)
-            .map(|(k, _)| k.0)
-            .collect();
-        self.cache.clear();
+        let mut changed: HashSet<IpAddr> = HashSet::new();
+        for (k, hops) in self.cache.iter_mut() {
+            let new = self.topo.re_resolve(&self.rules, *k, hops);
+            if new != *hops {
+                changed.insert(k.0);
+                *hops = new;
+            }
+        }
+        tracing::debug!(?changed, "fib: next hops re-resolved");
         if !changed.is_empty() {
             for (p, k) in &self.desired {
                 if matches!(k, FibKind::Unicast(v) if v.iter().any(|nh| changed.contains(nh))) {
@@ -349,6 +351,7 @@ impl Worker {
                 if let Some(Neigh {
                     index,
                     dst: IpAddr::V6(a),
+                    seen: true,
                 }) = Neigh::parse(p)
                 {
                     if is_link_local(a) {

@@ -49,6 +49,7 @@ pub(crate) struct NlSock {
 
 /// Multicast groups (linux/rtnetlink.h, enum rtnetlink_groups).
 pub(crate) const RTNLGRP_LINK: u32 = 1;
+pub(crate) const RTNLGRP_NEIGH: u32 = 3;
 pub(crate) const RTNLGRP_IPV4_IFADDR: u32 = 5;
 pub(crate) const RTNLGRP_IPV4_ROUTE: u32 = 7;
 pub(crate) const RTNLGRP_IPV6_IFADDR: u32 = 9;

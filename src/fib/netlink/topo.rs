@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::decode::{Addr, KRoute, Link};
+use super::decode::{Addr, KRoute, Link, Neigh};
 use super::encode::{Hop, RTN_UNICAST};
 use super::hash::FastMap;
 use crate::rib::Prefix;
@@ -82,6 +82,27 @@ impl Topo {
         }
     }
 
+    /// A neighbour entry appeared or went. True if it is a link-local next hop we use.
+    pub fn neigh(&mut self, n: &Neigh, new: bool) -> bool {
+        let IpAddr::V6(a) = n.dst else { return false };
+        if !is_link_local(a) {
+            return false;
+        }
+        let v = self.ll_neigh.entry(a).or_default();
+        let had = v.contains(&n.index);
+        if new && n.seen && !had {
+            v.push(n.index);
+        } else if (!new || !n.seen) && had {
+            v.retain(|i| *i != n.index);
+        } else {
+            return false;
+        }
+        if v.is_empty() {
+            self.ll_neigh.remove(&a);
+        }
+        true
+    }
+
     /// A foreign route holds exactly this key (table, prefix, metric).
     pub fn occupied(&self, prefix: Prefix, table: u32, metric: u32) -> bool {
         self.foreign
@@ -118,6 +139,17 @@ impl Topo {
             }];
         }
         self.recursive(nh)
+    }
+
+    /// Resolve again after a change. A link-local next hop that became ambiguous (a second
+    /// IPv6 link appeared) keeps the device it had while that device is up.
+    pub fn re_resolve(&self, rules: &[Rule], key: NhKey, old: &[Hop]) -> Vec<Hop> {
+        let new = self.resolve(rules, key);
+        let ll = matches!(key.0, IpAddr::V6(a) if is_link_local(a));
+        if new.is_empty() && ll && !old.is_empty() && old.iter().all(|h| self.link_up(h.oif)) {
+            return old.to_vec();
+        }
+        new
     }
 
     fn via_device(&self, nh: IpAddr, device: &str) -> Vec<Hop> {

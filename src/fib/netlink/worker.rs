@@ -9,9 +9,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant};
 
-use super::decode::{Addr, KRoute, Link};
+use super::decode::{Addr, KRoute, Link, Neigh};
 use super::encode::{
-    Form, Hop, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
+    Form, Hop, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK,
+    RTM_NEWNEIGH, RTM_NEWROUTE,
 };
 use super::hash::{FastMap, FastSet};
 use super::sock::{self, NlSock};
@@ -38,6 +39,7 @@ enum Event {
     Route(bool, KRoute),
     Link(bool, Link),
     Addr(bool, Addr),
+    Neigh(bool, Neigh),
 }
 
 /// What the loop should do after a command.
@@ -84,8 +86,9 @@ pub(crate) struct Worker {
 }
 
 const REFRESH_DELAY: Duration = Duration::from_millis(100);
-const GROUPS: [u32; 5] = [
+const GROUPS: [u32; 6] = [
     sock::RTNLGRP_LINK,
+    sock::RTNLGRP_NEIGH,
     sock::RTNLGRP_IPV4_IFADDR,
     sock::RTNLGRP_IPV6_IFADDR,
     sock::RTNLGRP_IPV4_ROUTE,
@@ -314,6 +317,11 @@ impl Worker {
                     self.schedule_refresh();
                 }
             }
+            Event::Neigh(new, n) => {
+                if self.topo.neigh(&n, new) && self.cache.keys().any(|k| k.0 == n.dst) {
+                    self.schedule_refresh();
+                }
+            }
             Event::Addr(new, a) => {
                 self.topo.addrs.retain(|o| o != &a);
                 if new {
@@ -326,6 +334,7 @@ impl Worker {
     }
 
     fn route_event(&mut self, new: bool, r: KRoute) {
+        tracing::trace!(new, ?r, "fib: route event");
         let watched = r.table == self.cfg.table || r.table == 254;
         if !watched || r.prefix_is_local() {
             return;
@@ -487,6 +496,9 @@ fn parse_event(h: &sock::Hdr, p: &[u8]) -> Option<Event> {
         }
         RTM_NEWLINK | RTM_DELLINK => Link::parse(p).map(|l| Event::Link(h.ty == RTM_NEWLINK, l)),
         RTM_NEWADDR | RTM_DELADDR => Addr::parse(p).map(|a| Event::Addr(h.ty == RTM_NEWADDR, a)),
+        RTM_NEWNEIGH | RTM_DELNEIGH => {
+            Neigh::parse(p).map(|n| Event::Neigh(h.ty == RTM_NEWNEIGH, n))
+        }
         _ => None,
     }
 }
