@@ -133,10 +133,12 @@ fn replace_not_delete_then_add() {
 }
 
 #[test]
-fn ecmp_add_and_remove_one_path() {
+fn ecmp_multipath_routes_add_and_remove_one_path() {
     let Some(ns) = lab("ecmp") else { return };
     ns.veth("veth1", "veth1p", &["198.18.1.1/24", "2001:db8:0:2::1/64"]);
-    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    let mut c = cfg();
+    c.nexthop_objects = false;
+    let mut fib = NetlinkFib::start(c).unwrap();
     apply(
         &mut fib,
         &[
@@ -170,6 +172,65 @@ fn ecmp_add_and_remove_one_path() {
         .filter(|l| !l.contains(':'))
         .collect();
     assert_eq!(v4_deleted, Vec::<String>::new());
+}
+
+#[test]
+fn ecmp_nexthop_objects_member_change_is_one_message() {
+    let Some(ns) = lab("nhobj") else { return };
+    ns.veth("veth1", "veth1p", &["198.18.1.1/24", "2001:db8:0:2::1/64"]);
+    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    let v4 = |i: u32, nhs: &[&str]| uni(&format!("198.19.{i}.0/24"), nhs);
+    let v6 = |i: u32, nhs: &[&str]| uni(&format!("2001:db8:{i:x}::/48"), nhs);
+    let (a, b) = ("198.18.0.2", "198.18.1.2");
+    let (a6, b6) = ("2001:db8:0:1::2", "2001:db8:0:2::2");
+    let mut all: Vec<FibChange> = (0..100).map(|i| v4(i, &[a, b])).collect();
+    all.extend((0..50).map(|i| v6(i, &[a6, b6])));
+    let s0 = apply(&mut fib, &all);
+    assert_eq!(s0.creates, 150);
+    assert_eq!(
+        ns.nexthops().len(),
+        6,
+        "4 objects, 2 groups: {:#?}",
+        ns.nexthops()
+    );
+    let r = ns.routes(T, "bgp");
+    assert!(
+        r.iter().all(|l| l.matches("nexthop via").count() == 2),
+        "{r:#?}"
+    );
+    // One member leaves every route: the groups are rewritten, no route is.
+    let mut one: Vec<FibChange> = (0..100).map(|i| v4(i, &[a])).collect();
+    one.extend((0..50).map(|i| v6(i, &[b6])));
+    let s1 = apply(&mut fib, &one);
+    assert_eq!(s1.writes, s0.writes, "no route write: {s1:?}");
+    assert!(s1.nexthop_writes - s0.nexthop_writes <= 4, "{s1:?}");
+    let r = ns.routes(T, "bgp");
+    assert!(r.iter().all(|l| l.matches("via").count() == 1), "{r:#?}");
+    assert!(r
+        .iter()
+        .filter(|l| l.starts_with("198"))
+        .all(|l| l.contains("via 198.18.0.2 dev veth0")));
+    // One route alone moves to a new set: that route is written, the others stay.
+    let s2 = apply(&mut fib, &[v4(7, &[a, "198.18.0.3"])]);
+    assert_eq!(s2.replaces - s1.replaces, 1, "{s2:?}");
+    assert_eq!(
+        ns.routes(T, "bgp")
+            .iter()
+            .filter(|l| l.matches("nexthop via").count() == 2)
+            .count(),
+        1
+    );
+    // Everything goes: so do the groups and objects.
+    let gone: Vec<FibChange> = all
+        .iter()
+        .map(|c| match c {
+            FibChange::Upsert(r) => FibChange::Remove(r.prefix),
+            other => other.clone(),
+        })
+        .collect();
+    apply(&mut fib, &gone);
+    assert_eq!(ns.count(T, "bgp"), 0);
+    assert_eq!(ns.nexthops(), Vec::<String>::new());
 }
 
 #[test]

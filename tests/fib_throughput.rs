@@ -1,6 +1,6 @@
 //! FIB throughput in a fresh network namespace: install and withdraw N IPv4 routes
-//! (blackhole, then unicast through one gateway), and change one ECMP member of N
-//! multipath routes. Prints routes per second. Runs by default with N = 100000 (a few
+//! (blackhole, then unicast through one gateway), and the cost of one ECMP member
+//! change over N multipath routes (classic multipath routes, then nexthop objects). Prints routes per second. Runs by default with N = 100000 (a few
 //! seconds); WREN_FIB_BENCH_ROUTES sets N (up to 196606: every prefix nested in
 //! 198.18.0.0/16 and 198.19.0.0/17). Measure with a release build:
 //!
@@ -75,17 +75,27 @@ fn report(what: &str, n: u32, (wall, cpu): (f64, f64)) -> f64 {
     rate
 }
 
-#[test]
-fn install_and_withdraw_throughput() {
-    let n: u32 = std::env::var("WREN_FIB_BENCH_ROUTES")
+fn routes_env() -> u32 {
+    std::env::var("WREN_FIB_BENCH_ROUTES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let Some(ns) = Netns::enter("tput") else {
-        return;
-    };
+        .unwrap_or(100_000)
+}
+
+fn gw(o: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(198, 19, 255, o))
+}
+
+fn lab(test: &str) -> Option<Netns> {
+    let ns = Netns::enter(test)?;
     ns.veth("veth0", "veth0p", &["198.19.255.1/24"]);
-    let gw = |o: u8| IpAddr::V4(Ipv4Addr::new(198, 19, 255, o));
+    Some(ns)
+}
+
+#[test]
+fn install_and_withdraw_throughput() {
+    let n = routes_env();
+    let Some(ns) = lab("tput") else { return };
     let mut fib = NetlinkFib::start(NetlinkFibCfg::default()).unwrap();
     let withdraw: Vec<FibChange> = (0..n).map(|i| FibChange::Remove(nth_prefix(i))).collect();
     let mut rates = Vec::new();
@@ -93,23 +103,14 @@ fn install_and_withdraw_throughput() {
     let s = timed(&mut fib, &upserts(n, &FibKind::Blackhole));
     assert_eq!(ns.count(254, "bgp"), n as usize);
     rates.push(report("install blackhole", n, s));
-    rates.push(report("withdraw", n, timed(&mut fib, &withdraw)));
+    rates.push(report("withdraw blackhole", n, timed(&mut fib, &withdraw)));
     assert_eq!(ns.count(254, "bgp"), 0);
 
     let s = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(2)])));
     rates.push(report("install unicast via gateway", n, s));
     let s = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(3)])));
     rates.push(report("replace gateway", n, s));
-    let ecmp = FibKind::Unicast(vec![gw(2), gw(3)]);
-    let s = timed(&mut fib, &upserts(n, &ecmp));
-    rates.push(report("replace with 2-way ECMP", n, s));
-    let s = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(2)])));
-    report(
-        "ECMP member removal (classic multipath: one message per route)",
-        n,
-        s,
-    );
-    rates.push(report("withdraw", n, timed(&mut fib, &withdraw)));
+    rates.push(report("withdraw unicast", n, timed(&mut fib, &withdraw)));
     assert_eq!(ns.count(254, "bgp"), 0);
     let st = fib.close_blocking();
     assert_eq!(st.refused, 0, "{st:?}");
@@ -117,4 +118,45 @@ fn install_and_withdraw_throughput() {
     // even in a debug build on a busy machine.
     let worst = rates.iter().copied().fold(f64::MAX, f64::min);
     assert!(worst > 15_000.0, "slowest step {worst:.0} routes/s");
+}
+
+/// The cost of one ECMP member change over N 2-way multipath routes, with classic
+/// RTA_MULTIPATH routes (one message per route) and with nexthop objects (the group is
+/// rewritten: O(1) messages; the time left is wren's own diff of N routes).
+#[test]
+fn ecmp_member_change_cost() {
+    let n = routes_env();
+    let Some(ns) = lab("ecmpcost") else { return };
+    for objects in [false, true] {
+        let cfg = NetlinkFibCfg {
+            nexthop_objects: objects,
+            ..NetlinkFibCfg::default()
+        };
+        let mut fib = NetlinkFib::start(cfg).unwrap();
+        let what = if objects {
+            "nexthop objects"
+        } else {
+            "multipath routes"
+        };
+        let s = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(2), gw(3)])));
+        report(&format!("install 2-way ECMP ({what})"), n, s);
+        let before = fib.wait_flushed();
+        let t = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(2)])));
+        let after = fib.wait_flushed();
+        let msgs = after.writes + after.nexthop_writes - before.writes - before.nexthop_writes;
+        eprintln!(
+            "fib ecmp member change ({what}): {n} routes, {msgs} netlink messages, {:.3} s wall, {:.3} s cpu",
+            t.0, t.1
+        );
+        if objects {
+            assert!(msgs <= 3, "{msgs} messages");
+        } else {
+            assert_eq!(msgs, u64::from(n));
+        }
+        let lines = ns.ip("route show proto bgp");
+        assert_eq!(lines.matches("via 198.19.255.2").count(), n as usize);
+        assert!(!lines.contains("198.19.255.3"));
+        fib.withdraw_all();
+        fib.close_blocking();
+    }
 }

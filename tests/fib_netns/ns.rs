@@ -84,14 +84,18 @@ impl Netns {
     }
 
     /// Routes of table `table` and protocol `proto`, one line each, sorted (`ip route`
-    /// text, IPv4 and IPv6).
+    /// text, IPv4 and IPv6), without the `nhid N` of routes through nexthop objects.
     pub fn routes(&self, table: u32, proto: &str) -> Vec<String> {
         let mut v = Vec::new();
         for fam in ["-4", "-6"] {
             let out = self.ip(&format!("{fam} -o route show table {table} proto {proto}"));
             v.extend(out.lines().map(|l| {
                 let l = l.replace('\\', " ");
-                l.split_whitespace().collect::<Vec<_>>().join(" ")
+                let mut w: Vec<&str> = l.split_whitespace().collect();
+                if let Some(i) = w.iter().position(|t| *t == "nhid") {
+                    w.drain(i..(i + 2).min(w.len()));
+                }
+                w.join(" ")
             }));
         }
         v.retain(|l| !l.is_empty());
@@ -110,6 +114,15 @@ impl Netns {
                 .count();
         }
         n
+    }
+
+    /// `ip nexthop show` lines.
+    pub fn nexthops(&self) -> Vec<String> {
+        let out = self.ip("nexthop show");
+        out.lines()
+            .map(str::to_string)
+            .filter(|l| !l.is_empty())
+            .collect()
     }
 
     pub fn monitor(&self) -> Monitor {

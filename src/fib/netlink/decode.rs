@@ -2,8 +2,6 @@
 //! Route, link, address and neighbour messages are parsed by netlink-packet-route;
 //! nexthop objects, which it does not know, by hand.
 
-// Nexthop-object items are used by the ECMP work that follows.
-#![allow(dead_code)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

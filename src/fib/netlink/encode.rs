@@ -13,8 +13,6 @@
 //! Only the last message of a batch asks for an ACK: the kernel answers a failed request
 //! with an error whatever the flags say, so a batch costs one reply plus one per failure.
 
-// Nexthop-object items are used by the ECMP work that follows.
-#![allow(dead_code)]
 
 use std::net::IpAddr;
 
@@ -45,7 +43,6 @@ pub(crate) const RTM_DELNEXTHOP: u16 = 105;
 pub(crate) const RTM_GETNEXTHOP: u16 = 106;
 
 pub(crate) const NLM_F_REQUEST: u16 = 0x1;
-pub(crate) const NLM_F_MULTI: u16 = 0x2;
 pub(crate) const NLM_F_ACK: u16 = 0x4;
 pub(crate) const NLM_F_DUMP: u16 = 0x300;
 pub(crate) const NLM_F_REPLACE: u16 = 0x100;
@@ -155,12 +152,10 @@ impl Batch {
         self.first_seq.wrapping_add(self.count)
     }
 
-    pub fn count(&self) -> u32 {
-        self.count
-    }
-
-    pub fn bytes(&self) -> usize {
-        self.buf.len()
+    /// The datagram so far (tests).
+    #[cfg(test)]
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
     }
 
     pub fn is_empty(&self) -> bool {

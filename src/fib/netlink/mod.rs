@@ -23,8 +23,10 @@
 //!   connected, recursive through other programs' routes): see `topo.rs`.
 
 mod decode;
+mod dump;
 mod encode;
 mod hash;
+mod nh;
 mod reconcile;
 mod sock;
 mod topo;
@@ -76,6 +78,9 @@ pub struct NetlinkFibCfg {
     pub sync_timeout: Duration,
     /// Period of the full dump-and-compare that catches drift (no 2-second rescan).
     pub reconcile_every: Duration,
+    /// ECMP through kernel nexthop objects when the kernel has them (5.3+), so that the
+    /// change of one member of many routes is one message. Off: RTA_MULTIPATH routes.
+    pub nexthop_objects: bool,
 }
 
 /// Counters of the worker.
@@ -106,6 +111,8 @@ pub struct FibStats {
     pub resyncs: u64,
     /// Datagrams of write requests sent.
     pub batches: u64,
+    /// Nexthop object writes (creates, group rewrites, deletes), not in `writes`.
+    pub nexthop_writes: u64,
 }
 
 /// A route of another program, learned from the kernel (e.g. Felix's workload /32s), for
@@ -144,6 +151,7 @@ impl Default for NetlinkFibCfg {
             rules: Vec::new(),
             sync_timeout: Duration::from_secs(240),
             reconcile_every: Duration::from_secs(300),
+            nexthop_objects: true,
         }
     }
 }

@@ -1,26 +1,19 @@
 //! Reconciliation: the routes we want against the routes of ours the kernel holds, and
 //! the fewest writes between them (none for a route that is already right).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io;
-use std::net::IpAddr;
 
-use super::decode::{Addr, KRoute, Link, Neigh};
-use super::encode::{
-    Batch, Form, Mode, RouteKey, AF_INET, AF_INET6, AF_UNSPEC, RTM_GETADDR, RTM_GETLINK,
-    RTM_GETNEIGH,
-};
-use super::hash::FastMap;
+use super::encode::{Batch, Form, Hop, Mode, RouteKey};
+use super::hash::{FastMap, FastSet};
+use super::nh::{same_family, Nh, NhOp};
 use super::sock::Refused;
-use super::topo::{is_link_local, NhKey, Rule, Topo};
+use super::topo::{NhKey, Rule, Topo};
 use super::worker::{fmt_prefix, Worker};
 use crate::rib::{FibKind, Prefix};
 
 /// Bytes of requests per datagram (well under the default 208 KiB socket send buffer).
 const BATCH_BYTES: usize = 64 * 1024;
-/// Dumps the kernel marks inconsistent (changed while dumping) are retried this often.
-const DUMP_TRIES: usize = 5;
-const MAIN_TABLE: u32 = 254;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -30,23 +23,25 @@ enum Op {
     Delete(u32),
 }
 
-/// What a full dump found.
-#[derive(Default)]
-struct Dumped {
-    links: Vec<Link>,
-    addrs: Vec<Addr>,
-    routes: Vec<KRoute>,
-}
+/// What a dirty prefix should become: None = not wanted; Some(None) = wanted but its
+/// next hops do not resolve now.
+type Want = Option<Option<Form>>;
 
 // ===== impl Worker =====
 
 impl Worker {
-    /// Reconcile the dirty prefixes and write the difference.
+    /// Reconcile the dirty prefixes and write the difference: nexthop objects first,
+    /// then routes, then the objects no route uses any more.
     pub async fn flush(&mut self) -> io::Result<()> {
-        let mut ops = Vec::with_capacity(self.dirty.len());
         let dirty: Vec<Prefix> = self.dirty.drain().collect();
-        for p in dirty {
-            if let Some(op) = self.plan(p) {
+        let wants: Vec<(Prefix, Want)> = dirty.into_iter().map(|p| (p, self.want(p))).collect();
+        let mut pre = Vec::new();
+        if self.nh.enabled {
+            self.morph_groups(&wants, &mut pre);
+        }
+        let mut ops = Vec::with_capacity(wants.len());
+        for (p, want) in wants {
+            if let Some(op) = self.plan(p, want, &mut pre) {
                 ops.push((p, op));
             }
         }
@@ -56,6 +51,146 @@ impl Worker {
             }
         }
         self.stats.unresolved = self.unresolved.len() as u64;
+        self.write_nh(pre).await?;
+        self.write_routes(ops).await?;
+        if self.nh.enabled && std::mem::take(&mut self.nh_gc) {
+            let used: FastSet<u32> = self
+                .installed
+                .values()
+                .filter_map(|f| match f {
+                    Some(Form::Nhid(g)) => Some(*g),
+                    _ => None,
+                })
+                .collect();
+            let post = self.nh.unused(&used);
+            self.write_nh(post).await?;
+        }
+        Ok(())
+    }
+
+    fn want(&mut self, p: Prefix) -> Want {
+        let want = self
+            .desired
+            .get(&p)
+            .map(|k| want_form(&self.topo, &self.rules, &mut self.cache, p, k));
+        if matches!(want, Some(None)) {
+            self.unresolved.insert(p);
+        } else {
+            self.unresolved.remove(&p);
+        }
+        want
+    }
+
+    /// The write that takes prefix `p` from what the kernel holds to what we want.
+    fn plan(&mut self, p: Prefix, want: Want, pre: &mut Vec<NhOp>) -> Option<Op> {
+        let have = self.installed.get(&p);
+        let metric = self.metric(p);
+        match (want, have) {
+            (Some(Some(f)), Some(Some(h))) if self.nh.same(h, &f) => {
+                self.repair.remove(&p);
+                None
+            }
+            (Some(Some(f)), Some(_)) => Some(Op::Replace(self.kernel_form(p, f, pre))),
+            (Some(Some(f)), None) => {
+                if self.topo.occupied(p, self.cfg.table, metric) {
+                    if self.conflicts.insert(p) {
+                        tracing::warn!(prefix = %fmt_prefix(p),
+                            "fib: a route of another program holds this prefix; not touching it");
+                    }
+                    return None;
+                }
+                self.conflicts.remove(&p);
+                Some(Op::Create(self.kernel_form(p, f, pre)))
+            }
+            (Some(None), Some(_)) => Some(Op::Delete(metric)),
+            (None, Some(_)) if self.synced || !self.stale.contains(&p) => Some(Op::Delete(metric)),
+            _ => None,
+        }
+    }
+
+    /// A multipath set becomes a reference to its nexthop group when groups are on.
+    fn kernel_form(&mut self, p: Prefix, f: Form, pre: &mut Vec<NhOp>) -> Form {
+        match f {
+            Form::Hops(h) if self.nh.wants_group(p, &h) => Form::Nhid(self.nh.group_for(&h, pre)),
+            f => f,
+        }
+    }
+
+    /// Groups all of whose routes move to one same new set are rewritten in place (see
+    /// nh.rs): those routes then need no write at all.
+    fn morph_groups(&mut self, wants: &[(Prefix, Want)], pre: &mut Vec<NhOp>) {
+        // group -> (target set, routes moving there, every mover agrees)
+        let mut moves: FastMap<u32, (Vec<Hop>, usize, bool)> = FastMap::default();
+        for (p, want) in wants {
+            let Some(Some(Form::Nhid(g))) = self.installed.get(p) else {
+                continue;
+            };
+            let target = match want {
+                Some(Some(Form::Hops(h))) if same_family(*p, h) => Some(h),
+                _ => None,
+            };
+            if target.is_some_and(|h| self.nh.members(*g) == Some(h.as_slice())) {
+                continue;
+            }
+            let e = moves
+                .entry(*g)
+                .or_insert_with(|| (target.cloned().unwrap_or_default(), 0, true));
+            e.1 += 1;
+            e.2 &= target.is_some_and(|h| *h == e.0);
+        }
+        moves.retain(|_, m| m.2);
+        if moves.is_empty() {
+            return;
+        }
+        let mut refs: FastMap<u32, usize> = FastMap::default();
+        for f in self.installed.values() {
+            if let Some(Form::Nhid(g)) = f {
+                if moves.contains_key(g) {
+                    *refs.entry(*g).or_default() += 1;
+                }
+            }
+        }
+        for (g, (to, n, _)) in moves {
+            if refs.get(&g) == Some(&n) && self.nh.morph(g, &to, pre) {
+                self.nh_gc = true;
+                tracing::debug!(
+                    group = g,
+                    routes = n,
+                    "fib: nexthop group rewritten in place"
+                );
+            }
+        }
+    }
+
+    /// Send nexthop object writes in order.
+    async fn write_nh(&mut self, ops: Vec<NhOp>) -> io::Result<()> {
+        for chunk in ops.chunks(512) {
+            let mut b = self.req.batch();
+            for op in chunk {
+                Nh::encode(&mut b, op, self.cfg.protocol);
+            }
+            let res = self.req.send_batch(&mut b).await?;
+            self.stats.batches += 1;
+            self.stats.nexthop_writes += chunk.len() as u64;
+            for r in &res.refused {
+                let Some(op) = chunk.get(r.index) else {
+                    continue;
+                };
+                if !matches!(op, NhOp::Del(_)) || r.errno != libc::ENOENT {
+                    tracing::warn!(?op, error = %io::Error::from_raw_os_error(r.errno),
+                        detail = r.msg.clone().unwrap_or_default(), "fib: nexthop object write refused");
+                }
+                self.nh.refused(op);
+            }
+            if res.lost {
+                self.redump = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Send route writes, in datagrams of about [`BATCH_BYTES`].
+    async fn write_routes(&mut self, mut ops: Vec<(Prefix, Op)>) -> io::Result<()> {
         ops.sort_unstable_by_key(|(p, op)| write_order(*p, op));
         for chunk in self.batches(&ops) {
             let mut b = self.req.batch();
@@ -73,41 +208,6 @@ impl Worker {
             self.settle(&ops[chunk], &res.refused);
         }
         Ok(())
-    }
-
-    /// The write that takes prefix `p` from what the kernel holds to what we want.
-    fn plan(&mut self, p: Prefix) -> Option<Op> {
-        let want = self
-            .desired
-            .get(&p)
-            .map(|k| want_form(&self.topo, &self.rules, &mut self.cache, p, k));
-        let have = self.installed.get(&p);
-        match (&want, have) {
-            (Some(None), _) => self.unresolved.insert(p),
-            _ => self.unresolved.remove(&p),
-        };
-        let metric = self.metric(p);
-        match (want, have) {
-            (Some(Some(f)), Some(Some(h))) if *h == f => {
-                self.repair.remove(&p);
-                None
-            }
-            (Some(Some(f)), Some(_)) => Some(Op::Replace(f)),
-            (Some(Some(f)), None) => {
-                if self.topo.occupied(p, self.cfg.table, metric) {
-                    if self.conflicts.insert(p) {
-                        tracing::warn!(prefix = %fmt_prefix(p),
-                            "fib: a route of another program holds this prefix; not touching it");
-                    }
-                    return None;
-                }
-                self.conflicts.remove(&p);
-                Some(Op::Create(f))
-            }
-            (Some(None), Some(_)) => Some(Op::Delete(metric)),
-            (None, Some(_)) if self.synced || !self.stale.contains(&p) => Some(Op::Delete(metric)),
-            _ => None,
-        }
     }
 
     /// Index ranges of `ops` that fit one datagram each.
@@ -174,12 +274,14 @@ impl Worker {
                         tracing::warn!(prefix = %fmt_prefix(*p),
                             "fib: a route of ours was deleted or changed by someone else; put it back");
                     }
-                    self.installed.insert(*p, Some(f.clone()));
+                    let old = self.installed.insert(*p, Some(f.clone()));
+                    self.nh_gc |= matches!(old, Some(Some(Form::Nhid(_))));
                 }
                 Op::Delete(m) => {
                     self.stats.deletes += 1;
                     if *m == self.metric(*p) {
-                        self.installed.remove(p);
+                        let old = self.installed.remove(p);
+                        self.nh_gc |= matches!(old, Some(Some(Form::Nhid(_))));
                     }
                 }
             }
@@ -211,180 +313,6 @@ impl Worker {
             }
         }
     }
-
-    /// Dump links, addresses, neighbours and routes, and reconcile everything.
-    pub async fn resync(&mut self) -> io::Result<()> {
-        let d = self.dump_all().await?;
-        self.topo.links = d.links.into_iter().map(|l| (l.index, l)).collect();
-        self.topo.addrs = d.addrs;
-        self.topo.foreign.clear();
-        let mut ours = Vec::new();
-        for r in d.routes {
-            if r.protocol == self.cfg.protocol && r.table == self.cfg.table {
-                ours.push(r);
-            } else {
-                self.topo.put_foreign(r);
-            }
-        }
-        self.adopt(ours);
-        self.dump_neigh().await?;
-        self.cache.clear();
-        self.dirty.extend(self.desired.keys().copied());
-        self.dirty.extend(self.installed.keys().copied());
-        self.dirty.extend(self.failed.drain());
-        self.stats.resyncs += 1;
-        Ok(())
-    }
-
-    /// Take our routes from a dump as what the kernel holds.
-    fn adopt(&mut self, ours: Vec<KRoute>) {
-        self.installed.clear();
-        self.extras.clear();
-        for r in ours {
-            if r.metric == self.metric(r.prefix) {
-                self.installed.insert(r.prefix, r.form());
-            } else {
-                self.extras.push(r);
-            }
-        }
-        if !self.synced {
-            let unknown: Vec<Prefix> = self
-                .installed
-                .keys()
-                .filter(|p| !self.desired.contains_key(p))
-                .copied()
-                .collect();
-            self.stale.extend(unknown);
-        }
-    }
-
-    /// After link, address or route events: dump our routes again if a link or address
-    /// changed (the kernel removes IPv4 routes of a downed link silently), and re-resolve
-    /// the next hops; routes whose next hops now resolve differently are reconciled.
-    pub async fn refresh(&mut self) -> io::Result<()> {
-        if std::mem::take(&mut self.redump) {
-            let mut ours = Vec::new();
-            for family in [AF_INET, AF_INET6] {
-                let (t, proto) = (self.cfg.table, self.cfg.protocol);
-                ours.extend(self.dump_routes(family, t, proto).await?);
-            }
-            let before = std::mem::take(&mut self.installed);
-            self.adopt(ours);
-            for (p, f) in &before {
-                if self.installed.get(p) != Some(f) {
-                    self.dirty.insert(*p);
-                }
-            }
-            self.dirty
-                .extend(self.installed.keys().filter(|p| !before.contains_key(p)));
-            self.dump_neigh().await?;
-        }
-        let mut changed: HashSet<IpAddr> = HashSet::new();
-        for (k, hops) in self.cache.iter_mut() {
-            let new = self.topo.re_resolve(&self.rules, *k, hops);
-            if new != *hops {
-                changed.insert(k.0);
-                *hops = new;
-            }
-        }
-        tracing::debug!(?changed, "fib: next hops re-resolved");
-        if !changed.is_empty() {
-            for (p, k) in &self.desired {
-                if matches!(k, FibKind::Unicast(v) if v.iter().any(|nh| changed.contains(nh))) {
-                    self.dirty.insert(*p);
-                }
-            }
-        }
-        self.dirty.extend(self.failed.drain());
-        self.dirty.extend(self.unresolved.iter().copied());
-        Ok(())
-    }
-
-    async fn dump_all(&mut self) -> io::Result<Dumped> {
-        let mut d = Dumped::default();
-        self.dump_each(
-            |b| {
-                b.dump(RTM_GETLINK, AF_UNSPEC, 16);
-            },
-            |p| d.links.extend(Link::parse(p)),
-        )
-        .await?;
-        self.dump_each(
-            |b| {
-                b.dump(RTM_GETADDR, AF_UNSPEC, 8);
-            },
-            |p| d.addrs.extend(Addr::parse(p)),
-        )
-        .await?;
-        let mut tables = vec![self.cfg.table];
-        if self.cfg.table != MAIN_TABLE {
-            tables.push(MAIN_TABLE);
-        }
-        for family in [AF_INET, AF_INET6] {
-            for t in &tables {
-                d.routes.extend(self.dump_routes(family, *t, 0).await?);
-            }
-        }
-        Ok(d)
-    }
-
-    async fn dump_routes(&mut self, family: u8, table: u32, proto: u8) -> io::Result<Vec<KRoute>> {
-        let mut v = Vec::new();
-        self.dump_each(
-            |b| {
-                b.dump_routes(family, table, proto);
-            },
-            |p| v.extend(KRoute::parse(p).filter(|r| r.table == table)),
-        )
-        .await?;
-        Ok(v)
-    }
-
-    /// IPv6 neighbours with a link-local address, for link-local next hops.
-    async fn dump_neigh(&mut self) -> io::Result<()> {
-        let mut seen: HashMap<std::net::Ipv6Addr, Vec<u32>> = HashMap::new();
-        self.dump_each(
-            |b| {
-                b.dump(RTM_GETNEIGH, AF_INET6, 12);
-            },
-            |p| {
-                if let Some(Neigh {
-                    index,
-                    dst: IpAddr::V6(a),
-                    seen: true,
-                }) = Neigh::parse(p)
-                {
-                    if is_link_local(a) {
-                        seen.entry(a).or_default().push(index);
-                    }
-                }
-            },
-        )
-        .await?;
-        self.topo.ll_neigh = seen;
-        Ok(())
-    }
-
-    /// One dump, retried while the kernel says it was inconsistent; `visit` sees the
-    /// messages of the consistent try only.
-    async fn dump_each(
-        &mut self,
-        req: impl Fn(&mut Batch),
-        mut visit: impl FnMut(&[u8]),
-    ) -> io::Result<()> {
-        for _ in 0..DUMP_TRIES {
-            let mut msgs: Vec<Vec<u8>> = Vec::new();
-            match self.req.dump(&req, |_, p| msgs.push(p.to_vec())).await {
-                Ok(()) => {
-                    msgs.iter().for_each(|m| visit(m));
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(io::Error::other("netlink dump kept being interrupted"))
-    }
 }
 
 // ===== helper functions =====
@@ -403,7 +331,7 @@ fn write_order(p: Prefix, op: &Op) -> (bool, u8, Prefix) {
 fn want_form(
     topo: &Topo,
     rules: &[Rule],
-    cache: &mut FastMap<NhKey, Vec<super::encode::Hop>>,
+    cache: &mut FastMap<NhKey, Vec<Hop>>,
     p: Prefix,
     kind: &FibKind,
 ) -> Option<Form> {

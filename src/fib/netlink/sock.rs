@@ -54,6 +54,7 @@ pub(crate) const RTNLGRP_IPV4_IFADDR: u32 = 5;
 pub(crate) const RTNLGRP_IPV4_ROUTE: u32 = 7;
 pub(crate) const RTNLGRP_IPV6_IFADDR: u32 = 9;
 pub(crate) const RTNLGRP_IPV6_ROUTE: u32 = 11;
+pub(crate) const RTNLGRP_NEXTHOP: u32 = 32;
 
 const NLM_F_DUMP_INTR: u16 = 0x10;
 const NLM_F_ACK_TLVS: u16 = 0x200;

@@ -9,12 +9,13 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant};
 
-use super::decode::{Addr, KRoute, Link, Neigh};
+use super::decode::{Addr, KRoute, Link, Neigh, Nexthop};
 use super::encode::{
-    Form, Hop, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK,
-    RTM_NEWNEIGH, RTM_NEWROUTE,
+    Form, Hop, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_NEWADDR,
+    RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWNEXTHOP, RTM_NEWROUTE,
 };
 use super::hash::{FastMap, FastSet};
+use super::nh::Nh;
 use super::sock::{self, NlSock};
 use super::topo::{NhKey, Rule, Topo};
 use super::{FibStats, KernelRoute, NetlinkFibCfg};
@@ -40,6 +41,7 @@ enum Event {
     Link(bool, Link),
     Addr(bool, Addr),
     Neigh(bool, Neigh),
+    Nexthop(Nexthop),
 }
 
 /// What the loop should do after a command.
@@ -75,6 +77,10 @@ pub(crate) struct Worker {
     /// Held by another program's route at our key.
     pub conflicts: FastSet<Prefix>,
     pub cache: FastMap<NhKey, Vec<Hop>>,
+    /// Nexthop objects and groups (ECMP).
+    pub nh: Nh,
+    /// A route left a group: look for groups and objects nobody uses after the flush.
+    pub nh_gc: bool,
     pub stats: FibStats,
     shared: Arc<Mutex<FibStats>>,
     /// Debounced topology refresh (re-resolve, re-dump our routes).
@@ -86,7 +92,8 @@ pub(crate) struct Worker {
 }
 
 const REFRESH_DELAY: Duration = Duration::from_millis(100);
-const GROUPS: [u32; 6] = [
+const GROUPS: [u32; 7] = [
+    sock::RTNLGRP_NEXTHOP,
     sock::RTNLGRP_LINK,
     sock::RTNLGRP_NEIGH,
     sock::RTNLGRP_IPV4_IFADDR,
@@ -131,12 +138,15 @@ impl Worker {
             unresolved: FastSet::default(),
             conflicts: FastSet::default(),
             cache: FastMap::default(),
+            nh: Nh::default(),
+            nh_gc: false,
             stats: FibStats::default(),
             shared,
             refresh_at: None,
             redump: false,
             barriers: Vec::new(),
         };
+        w.probe_nexthops().await;
         w.resync().await?;
         w.stale = w.installed.keys().copied().collect();
         w.stats.adopted = w.installed.len() as u64;
@@ -313,6 +323,18 @@ impl Worker {
                     self.topo.links.remove(&l.index);
                 }
                 if changed {
+                    self.redump = true;
+                    self.schedule_refresh();
+                }
+            }
+            Event::Nexthop(n) => {
+                // Someone else changed one of our objects: the kernel may have dropped
+                // routes with it. Read ours again.
+                if n.protocol == self.cfg.protocol {
+                    tracing::warn!(
+                        id = n.id,
+                        "fib: a nexthop object of ours was changed by someone else"
+                    );
                     self.redump = true;
                     self.schedule_refresh();
                 }
@@ -496,6 +518,7 @@ fn parse_event(h: &sock::Hdr, p: &[u8]) -> Option<Event> {
         }
         RTM_NEWLINK | RTM_DELLINK => Link::parse(p).map(|l| Event::Link(h.ty == RTM_NEWLINK, l)),
         RTM_NEWADDR | RTM_DELADDR => Addr::parse(p).map(|a| Event::Addr(h.ty == RTM_NEWADDR, a)),
+        RTM_NEWNEXTHOP | RTM_DELNEXTHOP => Nexthop::parse(p).map(Event::Nexthop),
         RTM_NEWNEIGH | RTM_DELNEIGH => {
             Neigh::parse(p).map(|n| Event::Neigh(h.ty == RTM_NEWNEIGH, n))
         }
