@@ -2,7 +2,6 @@
 //! Route, link, address and neighbour messages are parsed by netlink-packet-route;
 //! nexthop objects, which it does not know, by hand.
 
-
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::Parseable;

@@ -13,7 +13,6 @@
 //! Only the last message of a batch asks for an ACK: the kernel answers a failed request
 //! with an error whatever the flags say, so a batch costs one reply plus one per failure.
 
-
 use std::net::IpAddr;
 
 use crate::rib::Prefix;
