@@ -618,3 +618,40 @@ async fn learns_other_programs_routes() {
     assert_eq!(st.gateways, vec!["198.18.0.2".parse::<IpAddr>().unwrap()]);
     fib.close().await;
 }
+
+#[test]
+fn event_overrun_resyncs() {
+    let Some(ns) = lab("overrun") else { return };
+    let mut c = cfg();
+    c.event_buffer = 4096;
+    let mut fib = NetlinkFib::start(c).unwrap();
+    apply(
+        &mut fib,
+        &[uni("198.19.90.0/24", &["198.18.0.2"]), bh("198.19.91.0/24")],
+    );
+    // While our worker is busy with a big batch, our route is deleted, and a burst of
+    // another program's routes (a second FIB with protocol 12, which writes a thousand
+    // routes per datagram) overruns the small event buffer.
+    let busy: Vec<FibChange> = (0..30_000)
+        .map(|i| bh(&format!("198.21.{}.{}/32", i / 250, i % 250)))
+        .collect();
+    fib.apply(&busy);
+    ns.ip("route del 198.19.90.0/24 proto bgp");
+    let mut other = cfg();
+    other.protocol = 12;
+    let mut flood = NetlinkFib::start(other).unwrap();
+    let burst: Vec<FibChange> = (0..6000)
+        .map(|i| bh(&format!("198.20.{}.{}/32", i / 250, i % 250)))
+        .collect();
+    apply(&mut flood, &burst);
+    assert!(
+        wait_for(5, || fib.wait_flushed().resyncs >= 1),
+        "{:?}",
+        fib.stats()
+    );
+    assert!(wait_for(3, || ns.count(T, "bgp") == 30_002));
+    assert!(ns
+        .routes(T, "bgp")
+        .contains(&"198.19.90.0/24 via 198.18.0.2 dev veth0".to_string()));
+    assert_eq!(ns.count(T, "12"), 6000);
+}

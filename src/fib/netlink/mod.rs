@@ -81,6 +81,9 @@ pub struct NetlinkFibCfg {
     /// ECMP through kernel nexthop objects when the kernel has them (5.3+), so that the
     /// change of one member of many routes is one message. Off: RTA_MULTIPATH routes.
     pub nexthop_objects: bool,
+    /// Receive buffer of the event socket, bytes (root can exceed net.core.rmem_max). A
+    /// burst larger than this overruns it (ENOBUFS), which costs a full resync.
+    pub event_buffer: usize,
 }
 
 /// Counters of the worker.
@@ -152,6 +155,7 @@ impl Default for NetlinkFibCfg {
             sync_timeout: Duration::from_secs(240),
             reconcile_every: Duration::from_secs(300),
             nexthop_objects: true,
+            event_buffer: 32 << 20,
         }
     }
 }

@@ -78,8 +78,8 @@ impl NlSock {
 
     /// An event socket in these groups, ignoring notifications caused by `ignore_pid`
     /// (our request socket's port id, which the kernel copies into its notifications).
-    pub fn open_events(groups: &[u32], ignore_pid: u32) -> io::Result<NlSock> {
-        let s = NlSock::open(32 << 20)?;
+    pub fn open_events(groups: &[u32], ignore_pid: u32, rcvbuf: usize) -> io::Result<NlSock> {
+        let s = NlSock::open(rcvbuf)?;
         attach_pid_filter(s.fd.get_ref(), ignore_pid)?;
         for g in groups {
             s.fd.get_ref().add_membership(*g)?;

@@ -108,7 +108,7 @@ impl Worker {
     async fn open(cfg: NetlinkFibCfg, shared: Arc<Mutex<FibStats>>) -> io::Result<Worker> {
         let req = NlSock::open_request()?;
         // Subscribe before the dump so that no change falls between the two.
-        let ev = NlSock::open_events(&GROUPS, req.portid())?;
+        let ev = NlSock::open_events(&GROUPS, req.portid(), cfg.event_buffer)?;
         let rules = cfg
             .rules
             .iter()
@@ -506,7 +506,7 @@ impl Worker {
     /// New sockets after an error, then a full resync (what we want is kept).
     async fn reopen(&mut self) -> io::Result<()> {
         self.req = NlSock::open_request()?;
-        self.ev = NlSock::open_events(&GROUPS, self.req.portid())?;
+        self.ev = NlSock::open_events(&GROUPS, self.req.portid(), self.cfg.event_buffer)?;
         self.resync().await
     }
 }
