@@ -11,16 +11,25 @@
 #[path = "fib_netns/ns.rs"]
 mod ns;
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
 use ns::Netns;
 use wren::fib::netlink::{NetlinkFib, NetlinkFibCfg};
 use wren::rib::{FibChange, FibKind, FibRoute, Prefix};
-use wren::wire::Prefix4;
+use wren::wire::{Prefix4, Prefix6};
 
-/// The i-th prefix nested in 198.18.0.0/16 (lengths 32 down to 17), then 198.19.0.0/17.
+fn v6() -> bool {
+    std::env::var("WREN_FIB_BENCH_V6").as_deref() == Ok("1")
+}
+
+/// The i-th prefix: IPv6 /64s in 2001:db8::/32, or IPv4 prefixes nested in
+/// 198.18.0.0/16 (lengths 32 down to 17), then 198.19.0.0/17.
 fn nth_prefix(mut i: u32) -> Prefix {
+    if v6() {
+        let addr = (0x2001_0db8u128 << 96) | (u128::from(i) << 64);
+        return Prefix::V6(Prefix6::new(addr, 64).unwrap());
+    }
     for (base, top) in [(0xc612_0000u32, 16u8), (0xc613_0000, 17)] {
         for len in (top + 1..=32).rev() {
             let count = 1u32 << (len - top);
@@ -45,32 +54,46 @@ fn upserts(n: u32, kind: &FibKind) -> Vec<FibChange> {
         .collect()
 }
 
-/// User + system CPU seconds of this process so far (the worker thread's syscalls,
-/// where the kernel does the route work, included).
-fn cpu_secs() -> f64 {
+/// (user, system) CPU seconds of this process so far: the system part is mostly the
+/// kernel's route work inside the worker thread's sendmsg calls.
+fn cpu_secs() -> (f64, f64) {
     // SAFETY: getrusage fills the zeroed struct it is given.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
+    (tv(ru.ru_utime), tv(ru.ru_stime))
 }
 
-/// Apply and wait for the kernel; returns (wall, cpu) seconds.
-fn timed(fib: &mut NetlinkFib, changes: &[FibChange]) -> (f64, f64) {
-    let (t, c) = (Instant::now(), cpu_secs());
+/// Wall, user and system seconds of one step.
+#[derive(Debug, Clone, Copy)]
+struct Took {
+    wall: f64,
+    user: f64,
+    sys: f64,
+}
+
+/// Apply and wait for the kernel.
+fn timed(fib: &mut NetlinkFib, changes: &[FibChange]) -> Took {
+    let (t, (u0, s0)) = (Instant::now(), cpu_secs());
     fib.apply(changes);
     fib.wait_flushed();
-    (t.elapsed().as_secs_f64(), cpu_secs() - c)
+    let (u1, s1) = cpu_secs();
+    Took {
+        wall: t.elapsed().as_secs_f64(),
+        user: u1 - u0,
+        sys: s1 - s0,
+    }
 }
 
-/// Print the rate; returns routes per wall-clock second. The CPU time is printed too:
-/// on a shared machine the wall time also counts other processes' turns.
-fn report(what: &str, n: u32, (wall, cpu): (f64, f64)) -> f64 {
-    let rate = f64::from(n) / wall;
-    let cpu_rate = f64::from(n) / cpu.max(1e-6);
+/// Print the rate; returns routes per wall-clock second. CPU time is printed too: on a
+/// shared machine the wall time also counts other processes' turns.
+fn report(what: &str, n: u32, t: Took) -> f64 {
+    let rate = f64::from(n) / t.wall;
+    let cpu_rate = f64::from(n) / (t.user + t.sys).max(1e-6);
     eprintln!(
-        "fib throughput: {what}: {n} routes in {wall:.3} s = {rate:.0} routes/s \
-         (cpu {cpu:.3} s = {cpu_rate:.0} routes per cpu-second)"
+        "fib throughput: {what}: {n} routes in {:.3} s = {rate:.0} routes/s \
+         (cpu user {:.3} s + sys {:.3} s = {cpu_rate:.0} routes per cpu-second)",
+        t.wall, t.user, t.sys
     );
     rate
 }
@@ -83,12 +106,29 @@ fn routes_env() -> u32 {
 }
 
 fn gw(o: u8) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(198, 19, 255, o))
+    if v6() {
+        IpAddr::V6(Ipv6Addr::new(
+            0x2001,
+            0xdb8,
+            0xffff,
+            0,
+            0,
+            0,
+            0,
+            u16::from(o),
+        ))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(198, 19, 255, o))
+    }
 }
 
 fn lab(test: &str) -> Option<Netns> {
     let ns = Netns::enter(test)?;
-    ns.veth("veth0", "veth0p", &["198.19.255.1/24"]);
+    ns.veth(
+        "veth0",
+        "veth0p",
+        &["198.19.255.1/24", "2001:db8:ffff::1/64"],
+    );
     Some(ns)
 }
 
@@ -145,17 +185,22 @@ fn ecmp_member_change_cost() {
         let after = fib.wait_flushed();
         let msgs = after.writes + after.nexthop_writes - before.writes - before.nexthop_writes;
         eprintln!(
-            "fib ecmp member change ({what}): {n} routes, {msgs} netlink messages, {:.3} s wall, {:.3} s cpu",
-            t.0, t.1
+            "fib ecmp member change ({what}): {n} routes, {msgs} netlink messages, {:.3} s wall \
+             (cpu user {:.3} s + sys {:.3} s)",
+            t.wall, t.user, t.sys
         );
         if objects {
             assert!(msgs <= 3, "{msgs} messages");
         } else {
             assert_eq!(msgs, u64::from(n));
         }
-        let lines = ns.ip("route show proto bgp");
-        assert_eq!(lines.matches("via 198.19.255.2").count(), n as usize);
-        assert!(!lines.contains("198.19.255.3"));
+        let fam = if v6() { "-6" } else { "-4" };
+        let lines = ns.ip(&format!("{fam} route show proto bgp"));
+        assert_eq!(
+            lines.matches(&format!("via {} ", gw(2))).count(),
+            n as usize
+        );
+        assert!(!lines.contains(&format!("via {} ", gw(3))));
         fib.withdraw_all();
         fib.close_blocking();
     }

@@ -201,15 +201,15 @@ impl Worker {
         Ok(())
     }
 
-    /// Turn nexthop objects on if the config wants them and the kernel has them.
+    /// Find out whether the kernel has nexthop objects.
     pub async fn probe_nexthops(&mut self) {
-        if !self.cfg.nexthop_objects {
-            return;
-        }
         self.nh.enabled = true;
+        self.nh.create = self.cfg.nexthop_objects;
         if let Err(e) = self.dump_nexthops().await {
             self.nh.enabled = false;
-            tracing::info!(error = %e, "fib: no kernel nexthop objects; ECMP as multipath routes");
+            if self.cfg.nexthop_objects {
+                tracing::info!(error = %e, "fib: no kernel nexthop objects; ECMP as multipath routes");
+            }
         }
     }
 

@@ -27,8 +27,11 @@ pub(crate) enum NhOp {
 
 #[derive(Debug, Default)]
 pub(crate) struct Nh {
-    /// The kernel has nexthop objects and the config wants them.
+    /// The kernel has nexthop objects: ours are dumped, compared and collected.
     pub enabled: bool,
+    /// New multipath routes use groups (config `nexthop_objects`). Off, the groups a
+    /// previous run made still count as equal, so a restart rewrites nothing.
+    pub create: bool,
     hops: FastMap<Hop, u32>,
     groups: FastMap<u32, Vec<Hop>>,
     by_set: FastMap<Vec<Hop>, u32>,
@@ -80,7 +83,7 @@ impl Nh {
 
     /// A set this module puts in a group.
     pub fn wants_group(&self, p: Prefix, hops: &[Hop]) -> bool {
-        self.enabled && hops.len() >= 2 && same_family(p, hops)
+        self.enabled && self.create && hops.len() >= 2 && same_family(p, hops)
     }
 
     /// The group of this set, created (with missing member objects) through `pre`.

@@ -205,7 +205,7 @@ impl Worker {
                 self.failed
                     .extend(ops[chunk.clone()].iter().map(|(p, _)| *p));
             }
-            self.settle(&ops[chunk], &res.refused);
+            self.settle(&mut ops[chunk], &res.refused);
         }
         Ok(())
     }
@@ -249,11 +249,11 @@ impl Worker {
         self.stats.writes += 1;
     }
 
-    /// Record the outcome of a batch.
-    fn settle(&mut self, ops: &[(Prefix, Op)], refused: &[Refused]) {
+    /// Record the outcome of a batch (the forms move into `installed`).
+    fn settle(&mut self, ops: &mut [(Prefix, Op)], refused: &[Refused]) {
         let refused: HashMap<usize, &Refused> = refused.iter().map(|r| (r.index, r)).collect();
         let mut errors: HashMap<i32, (usize, Prefix, Option<String>)> = HashMap::new();
-        for (i, (p, op)) in ops.iter().enumerate() {
+        for (i, (p, op)) in ops.iter_mut().enumerate() {
             if let Some(r) = refused.get(&i) {
                 if self.refused(*p, op, r) {
                     let e = errors.entry(r.errno).or_insert((0, *p, r.msg.clone()));
@@ -261,20 +261,24 @@ impl Worker {
                 }
                 continue;
             }
-            self.failed.remove(p);
+            if !self.failed.is_empty() {
+                self.failed.remove(p);
+            }
+            let created = matches!(op, Op::Create(_));
             match op {
                 Op::Create(f) | Op::Replace(f) => {
-                    if matches!(op, Op::Create(_)) {
+                    if created {
                         self.stats.creates += 1;
                     } else {
                         self.stats.replaces += 1;
                     }
-                    if self.repair.remove(p) {
+                    if !self.repair.is_empty() && self.repair.remove(p) {
                         self.stats.repairs += 1;
                         tracing::warn!(prefix = %fmt_prefix(*p),
                             "fib: a route of ours was deleted or changed by someone else; put it back");
                     }
-                    let old = self.installed.insert(*p, Some(f.clone()));
+                    let f = std::mem::replace(f, Form::Blackhole);
+                    let old = self.installed.insert(*p, Some(f));
                     self.nh_gc |= matches!(old, Some(Some(Form::Nhid(_))));
                 }
                 Op::Delete(m) => {

@@ -341,6 +341,7 @@ fn foreign_routes_mark_their_key() {
 fn groups_are_shared_rewritten_and_collected() {
     let mut nh = Nh::default();
     nh.enabled = true;
+    nh.create = true;
     let (a, b, c) = (
         hop("198.18.0.2", 2, false),
         hop("198.18.0.3", 2, false),
@@ -381,6 +382,7 @@ fn adopted_groups_keep_their_ids_and_new_ids_avoid_taken_ones() {
     };
     let mut nh = Nh::default();
     nh.enabled = true;
+    nh.create = true;
     nh.adopt(
         vec![
             n(0x5752_0000, 186, Some(h), vec![]),
