@@ -303,9 +303,22 @@ fn blackhole_install_and_removal() {
 
 #[test]
 fn link_down_and_up() {
-    let Some(ns) = lab("link") else { return };
+    link_down_and_up_with(true);
+}
+
+#[test]
+fn link_down_and_up_multipath_routes() {
+    link_down_and_up_with(false);
+}
+
+fn link_down_and_up_with(nexthop_objects: bool) {
+    let Some(ns) = lab(if nexthop_objects { "link" } else { "linkmp" }) else {
+        return;
+    };
     ns.veth("veth1", "veth1p", &["198.18.1.1/24"]);
-    let mut fib = NetlinkFib::start(cfg()).unwrap();
+    let mut c = cfg();
+    c.nexthop_objects = nexthop_objects;
+    let mut fib = NetlinkFib::start(c).unwrap();
     apply(
         &mut fib,
         &[
@@ -336,6 +349,7 @@ fn restart_adoption_writes_nothing_for_unchanged_routes() {
     let routes: Vec<FibChange> = (0..200)
         .map(|i| uni(&format!("198.19.{i}.0/24"), &["198.18.0.2"]))
         .chain([
+            uni("198.19.249.0/24", &["198.18.0.2", "198.18.0.3"]), // a nexthop group
             bh("2001:db8:3::/48"),
             uni("198.19.250.0/24", &["198.18.0.3"]),
         ])
@@ -347,13 +361,13 @@ fn restart_adoption_writes_nothing_for_unchanged_routes() {
     ns.ip("route add 198.19.252.0/24 via 198.18.0.5 proto static");
     let s = fib.close_blocking();
     assert_eq!(s.deletes, 0, "persist is the default");
-    assert_eq!(ns.count(T, "bgp"), 203);
+    assert_eq!(ns.count(T, "bgp"), 204);
 
     let mon = ns.monitor();
     let mut fib = NetlinkFib::start(cfg()).unwrap();
-    assert_eq!(fib.stats().adopted, 203);
+    assert_eq!(fib.stats().adopted, 204);
     let mut again = routes.clone();
-    again[201] = uni("198.19.250.0/24", &["198.18.0.4"]); // one changed route
+    again[202] = uni("198.19.250.0/24", &["198.18.0.4"]); // one changed route
     apply(&mut fib, &again);
     let s = fib.wait_flushed();
     assert_eq!(
@@ -361,15 +375,16 @@ fn restart_adoption_writes_nothing_for_unchanged_routes() {
         (1, 1),
         "only the changed route is written: {s:?}"
     );
+    assert_eq!(s.nexthop_writes, 0, "the group is adopted too");
     assert_eq!(
         ns.count(T, "bgp"),
-        203,
+        204,
         "stale routes stay until the first sync"
     );
     fib.sync_done();
     let s = fib.wait_flushed();
     assert_eq!((s.writes, s.deletes), (2, 1), "{s:?}");
-    assert_eq!(ns.count(T, "bgp"), 202);
+    assert_eq!(ns.count(T, "bgp"), 203);
     assert_eq!(ns.count(T, "static"), 1);
     let events = mon.lines();
     assert_eq!(events.len(), 2, "one replace and one delete: {events:#?}");
