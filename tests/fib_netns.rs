@@ -312,6 +312,9 @@ fn link_down_and_up_multipath_routes() {
 }
 
 fn link_down_and_up_with(nexthop_objects: bool) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("wren=trace")
+        .try_init();
     let Some(ns) = lab(if nexthop_objects { "link" } else { "linkmp" }) else {
         return;
     };
@@ -341,6 +344,7 @@ fn link_down_and_up_with(nexthop_objects: bool) {
     assert!(ok, "{:?}", ns.routes(T, "bgp"));
     let r = ns.routes(T, "bgp");
     assert_eq!(r[1].matches("nexthop via").count(), 2, "{r:?}");
+    assert_eq!(fib.wait_flushed().repairs, 0, "a downed link is no repair");
 }
 
 #[test]
@@ -383,7 +387,7 @@ fn restart_adoption_writes_nothing_for_unchanged_routes() {
     );
     fib.sync_done();
     let s = fib.wait_flushed();
-    assert_eq!((s.writes, s.deletes), (2, 1), "{s:?}");
+    assert_eq!((s.writes, s.deletes, s.stale_removed), (2, 1, 1), "{s:?}");
     assert_eq!(ns.count(T, "bgp"), 203);
     assert_eq!(ns.count(T, "static"), 1);
     let events = mon.lines();

@@ -118,21 +118,15 @@ impl Worker {
     }
 
     async fn dump_all(&mut self) -> io::Result<Dumped> {
-        let mut d = Dumped::default();
-        self.dump_each(
-            |b| {
-                b.dump(RTM_GETLINK, AF_UNSPEC, 16);
-            },
-            |p| d.links.extend(Link::parse(p)),
-        )
-        .await?;
-        self.dump_each(
-            |b| {
-                b.dump(RTM_GETADDR, AF_UNSPEC, 8);
-            },
-            |p| d.addrs.extend(Addr::parse(p)),
-        )
-        .await?;
+        let mut d = Dumped {
+            links: self
+                .dump_each(|b| b.dump(RTM_GETLINK, AF_UNSPEC, 16), Link::parse)
+                .await?,
+            addrs: self
+                .dump_each(|b| b.dump(RTM_GETADDR, AF_UNSPEC, 8), Addr::parse)
+                .await?,
+            routes: Vec::new(),
+        };
         let mut tables = vec![self.cfg.table];
         if self.cfg.table != MAIN_TABLE {
             tables.push(MAIN_TABLE);
@@ -146,38 +140,28 @@ impl Worker {
     }
 
     async fn dump_routes(&mut self, family: u8, table: u32, proto: u8) -> io::Result<Vec<KRoute>> {
-        let mut v = Vec::new();
-        self.dump_each(
-            |b| {
-                b.dump_routes(family, table, proto);
-            },
-            |p| v.extend(KRoute::parse(p).filter(|r| r.table == table)),
-        )
-        .await?;
-        Ok(v)
+        let parse = |p: &[u8]| KRoute::parse(p).filter(|r| r.table == table);
+        self.dump_each(|b| b.dump_routes(family, table, proto), parse)
+            .await
     }
 
     /// IPv6 neighbours with a link-local address, for link-local next hops.
     async fn dump_neigh(&mut self) -> io::Result<()> {
+        let parse = |p: &[u8]| match Neigh::parse(p) {
+            Some(Neigh {
+                index,
+                dst: IpAddr::V6(a),
+                seen: true,
+            }) if is_link_local(a) => Some((a, index)),
+            _ => None,
+        };
         let mut seen: HashMap<std::net::Ipv6Addr, Vec<u32>> = HashMap::new();
-        self.dump_each(
-            |b| {
-                b.dump(RTM_GETNEIGH, AF_INET6, 12);
-            },
-            |p| {
-                if let Some(Neigh {
-                    index,
-                    dst: IpAddr::V6(a),
-                    seen: true,
-                }) = Neigh::parse(p)
-                {
-                    if is_link_local(a) {
-                        seen.entry(a).or_default().push(index);
-                    }
-                }
-            },
-        )
-        .await?;
+        for (a, index) in self
+            .dump_each(|b| b.dump(RTM_GETNEIGH, AF_INET6, 12), parse)
+            .await?
+        {
+            seen.entry(a).or_default().push(index);
+        }
         self.topo.ll_neigh = seen;
         Ok(())
     }
@@ -188,14 +172,8 @@ impl Worker {
         if !self.nh.enabled {
             return Ok(());
         }
-        let mut v = Vec::new();
-        self.dump_each(
-            |b| {
-                b.dump(RTM_GETNEXTHOP, AF_UNSPEC, 8);
-            },
-            |p| v.extend(Nexthop::parse(p)),
-        )
-        .await?;
+        let v = self.dump_each(|b| b.dump(RTM_GETNEXTHOP, AF_UNSPEC, 8), Nexthop::parse);
+        let v = v.await?;
         self.nh.adopt(v, self.cfg.protocol);
         self.nh_gc = true;
         Ok(())
@@ -213,20 +191,22 @@ impl Worker {
         }
     }
 
-    /// One dump, retried while the kernel says it was inconsistent; `visit` sees the
-    /// messages of the consistent try only.
-    async fn dump_each(
+    /// One dump, parsed, retried while the kernel says it was inconsistent.
+    async fn dump_each<T>(
         &mut self,
-        req: impl Fn(&mut Batch),
-        mut visit: impl FnMut(&[u8]),
-    ) -> io::Result<()> {
+        req: impl Fn(&mut Batch) -> u32,
+        parse: impl Fn(&[u8]) -> Option<T>,
+    ) -> io::Result<Vec<T>> {
         for _ in 0..DUMP_TRIES {
-            let mut msgs: Vec<Vec<u8>> = Vec::new();
-            match self.req.dump(&req, |_, p| msgs.push(p.to_vec())).await {
-                Ok(()) => {
-                    msgs.iter().for_each(|m| visit(m));
-                    return Ok(());
-                }
+            let mut v = Vec::new();
+            let r = self.req.dump(
+                |b| {
+                    req(b);
+                },
+                |_, p| v.extend(parse(p)),
+            );
+            match r.await {
+                Ok(()) => return Ok(v),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }

@@ -75,6 +75,8 @@ impl Worker {
             .map(|k| want_form(&self.topo, &self.rules, &mut self.cache, p, k));
         if matches!(want, Some(None)) {
             self.unresolved.insert(p);
+            // Gone with its next hops (e.g. a downed link), not deleted by someone.
+            self.repair.remove(&p);
         } else {
             self.unresolved.remove(&p);
         }
@@ -283,6 +285,9 @@ impl Worker {
                 }
                 Op::Delete(m) => {
                     self.stats.deletes += 1;
+                    if !self.sweeping.is_empty() && self.sweeping.remove(p) {
+                        self.stats.stale_removed += 1;
+                    }
                     if *m == self.metric(*p) {
                         let old = self.installed.remove(p);
                         self.nh_gc |= matches!(old, Some(Some(Form::Nhid(_))));

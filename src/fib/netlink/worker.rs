@@ -65,6 +65,8 @@ pub(crate) struct Worker {
     pub extras: Vec<KRoute>,
     /// Adopted at start and not yet re-announced: kept until the first sync.
     pub stale: FastSet<Prefix>,
+    /// The stale routes the first sync is removing (for the `stale_removed` counter).
+    pub sweeping: FastSet<Prefix>,
     pub synced: bool,
     /// Prefixes to reconcile at the next flush.
     pub dirty: FastSet<Prefix>,
@@ -131,6 +133,7 @@ impl Worker {
             installed: FastMap::default(),
             extras: Vec::new(),
             stale: FastSet::default(),
+            sweeping: FastSet::default(),
             synced: false,
             dirty: FastSet::default(),
             failed: FastSet::default(),
@@ -257,7 +260,8 @@ impl Worker {
         self.synced = true;
         let stale: Vec<Prefix> = self.stale.drain().collect();
         tracing::info!(stale = stale.len(), "fib: initial sync done");
-        self.dirty.extend(stale);
+        self.dirty.extend(stale.iter().copied());
+        self.sweeping.extend(stale);
     }
 
     fn withdraw_all(&mut self) {
@@ -385,15 +389,19 @@ impl Worker {
             }
             return;
         }
-        self.dirty.insert(r.prefix);
-        if new {
+        // Someone else changed or deleted a route of ours: put it back after the next
+        // refresh, which first takes in the link and address events that may have come
+        // with it (the kernel flushing a downed link is no repair; see plan()).
+        let known = if new {
             self.installed.insert(r.prefix, r.form());
-            if self.desired.contains_key(&r.prefix) {
-                self.repair.insert(r.prefix);
-            }
-        } else if self.installed.remove(&r.prefix).is_some() && self.desired.contains_key(&r.prefix)
-        {
+            true
+        } else {
+            self.installed.remove(&r.prefix).is_some()
+        };
+        if known && self.desired.contains_key(&r.prefix) {
             self.repair.insert(r.prefix);
+            self.failed.insert(r.prefix);
+            self.schedule_refresh();
         }
     }
 
