@@ -1,11 +1,14 @@
-//! FIB throughput in a fresh network namespace: install and withdraw N IPv4 routes
-//! (blackhole, then unicast through one gateway), and the cost of one ECMP member
-//! change over N multipath routes (classic multipath routes, then nexthop objects). Prints routes per second. Runs by default with N = 100000 (a few
-//! seconds); WREN_FIB_BENCH_ROUTES sets N (up to 196606: every prefix nested in
-//! 198.18.0.0/16 and 198.19.0.0/17). Measure with a release build:
+//! FIB throughput in a fresh network namespace: install and withdraw N routes
+//! (blackhole, then unicast through one gateway), and the cost of one ECMP member change
+//! over N multipath routes (classic multipath routes, then nexthop objects). Prints
+//! routes per second, wall clock and CPU. N is WREN_FIB_BENCH_ROUTES, by default 100000
+//! (20000 in a debug build). Prefixes are IPv4, nested in 198.18.0.0/16 and
+//! 198.19.0.0/17 (at most 196606), or with WREN_FIB_BENCH_V6=1 IPv6 /64s in
+//! 2001:db8::/32 (any number). Measure with a release build, one test at a time:
 //!
 //! ```sh
-//! WREN_FIB_BENCH_ROUTES=196606 cargo test --release --test fib_throughput -- --nocapture
+//! WREN_FIB_BENCH_ROUTES=196606 cargo test --release --test fib_throughput -- --nocapture --test-threads 1
+//! WREN_FIB_BENCH_V6=1 WREN_FIB_BENCH_ROUTES=500000 cargo test --release --test fib_throughput -- --nocapture --test-threads 1
 //! ```
 
 #[path = "fib_netns/ns.rs"]
@@ -98,11 +101,18 @@ fn report(what: &str, n: u32, t: Took) -> f64 {
     rate
 }
 
+/// N: WREN_FIB_BENCH_ROUTES, else 100000 (20000 in a debug build, whose rates say
+/// little: `cargo test` in CI checks that it works and is not absurdly slow).
 fn routes_env() -> u32 {
+    let default = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        100_000
+    };
     std::env::var("WREN_FIB_BENCH_ROUTES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000)
+        .unwrap_or(default)
 }
 
 fn gw(o: u8) -> IpAddr {
