@@ -213,6 +213,25 @@ impl NlSock {
         Ok(())
     }
 
+    /// Like [`NlSock::recv_each`], then also every datagram already queued (up to `max`
+    /// in all), so that a burst of events is handled as one batch.
+    pub async fn recv_burst(
+        &mut self,
+        max: usize,
+        mut visit: impl FnMut(&Hdr, &[u8]),
+    ) -> io::Result<()> {
+        self.recv_each(&mut visit).await?;
+        for _ in 1..max {
+            let fd = self.fd.get_ref().as_raw_fd();
+            match raw_recv(fd, &mut self.rbuf) {
+                Ok(n) => for_each_msg(self.rbuf.get(..n).unwrap_or(&[]), &mut visit),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     async fn send(&self, data: &[u8]) -> io::Result<()> {
         loop {
             let mut guard = self.fd.writable().await?;

@@ -91,9 +91,13 @@ pub(crate) struct Worker {
     /// and the kernel drops IPv4 routes through it without telling anyone.
     pub redump: bool,
     barriers: Vec<oneshot::Sender<FibStats>>,
+    /// When the first sync happens at the latest.
+    sync_deadline: Instant,
 }
 
 const REFRESH_DELAY: Duration = Duration::from_millis(100);
+/// Event datagrams read in one go before reconciling.
+const EVENT_BURST: usize = 1024;
 const GROUPS: [u32; 7] = [
     sock::RTNLGRP_NEXTHOP,
     sock::RTNLGRP_LINK,
@@ -108,6 +112,7 @@ const GROUPS: [u32; 7] = [
 
 impl Worker {
     async fn open(cfg: NetlinkFibCfg, shared: Arc<Mutex<FibStats>>) -> io::Result<Worker> {
+        let cfg_sync = cfg.sync_timeout;
         let req = NlSock::open_request()?;
         // Subscribe before the dump so that no change falls between the two.
         let ev = NlSock::open_events(&GROUPS, req.portid(), cfg.event_buffer)?;
@@ -148,6 +153,7 @@ impl Worker {
             refresh_at: None,
             redump: false,
             barriers: Vec::new(),
+            sync_deadline: Instant::now() + cfg_sync,
         };
         w.probe_nexthops().await;
         w.resync().await?;
@@ -166,10 +172,9 @@ impl Worker {
 
     /// The loop. Returns when closed; an error means the sockets failed.
     async fn run(&mut self, rx: &mut mpsc::UnboundedReceiver<Cmd>) -> io::Result<()> {
-        let start = Instant::now();
-        let mut reconcile_at = start + self.cfg.reconcile_every;
+        let mut reconcile_at = Instant::now() + self.cfg.reconcile_every;
         loop {
-            let sync_at = start + self.cfg.sync_timeout;
+            let sync_at = self.sync_deadline;
             let refresh_at = self.refresh_at.unwrap_or(reconcile_at);
             let mut events = Vec::new();
             tokio::select! {
@@ -183,7 +188,7 @@ impl Worker {
                         return self.stop(w, Some(done)).await;
                     }
                 }
-                r = self.ev.recv_each(|h, p| events.extend(parse_event(h, p))) => match r {
+                r = self.ev.recv_burst(EVENT_BURST, |h, p| events.extend(parse_event(h, p))) => match r {
                     Ok(()) => {}
                     Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                         tracing::warn!("fib: netlink event overrun (ENOBUFS); dumping everything");
