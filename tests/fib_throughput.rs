@@ -142,8 +142,16 @@ fn lab(test: &str) -> Option<Netns> {
     Some(ns)
 }
 
+/// Logs of the FIB worker on stderr with WREN_LOG (e.g. `wren=debug`).
+fn logs() {
+    if let Ok(f) = tracing_subscriber::EnvFilter::try_from_env("WREN_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(f).try_init();
+    }
+}
+
 #[test]
 fn install_and_withdraw_throughput() {
+    logs();
     let n = routes_env();
     let Some(ns) = lab("tput") else { return };
     let mut fib = NetlinkFib::start(NetlinkFibCfg::default()).unwrap();
@@ -175,6 +183,7 @@ fn install_and_withdraw_throughput() {
 /// rewritten: O(1) messages; the time left is wren's own diff of N routes).
 #[test]
 fn ecmp_member_change_cost() {
+    logs();
     let n = routes_env();
     let Some(ns) = lab("ecmpcost") else { return };
     for objects in [false, true] {

@@ -83,22 +83,16 @@ impl Netns {
         self.ip(&format!("link set {b} up"));
     }
 
-    /// Routes of table `table` and protocol `proto`, one line each, sorted (`ip route`
-    /// text, IPv4 and IPv6), without the `nhid N` of routes through nexthop objects.
+    /// Routes of table `table` and protocol `proto` (IPv4 and IPv6), one canonical line
+    /// each, sorted: `blackhole P`, or `P via GW dev D[ onlink][, via ...]` with the next
+    /// hops sorted. Plain, multipath and nexthop-object routes read the same way.
     pub fn routes(&self, table: u32, proto: &str) -> Vec<String> {
         let mut v = Vec::new();
         for fam in ["-4", "-6"] {
-            let out = self.ip(&format!("{fam} -o route show table {table} proto {proto}"));
-            v.extend(out.lines().map(|l| {
-                let l = l.replace('\\', " ");
-                let mut w: Vec<&str> = l.split_whitespace().collect();
-                if let Some(i) = w.iter().position(|t| *t == "nhid") {
-                    w.drain(i..(i + 2).min(w.len()));
-                }
-                w.join(" ")
-            }));
+            let out = self.ip(&format!("{fam} -j route show table {table} proto {proto}"));
+            let json: serde_json::Value = serde_json::from_str(&out).expect("ip -j route");
+            v.extend(json.as_array().into_iter().flatten().map(canonical));
         }
-        v.retain(|l| !l.is_empty());
         v.sort();
         v
     }
@@ -181,6 +175,30 @@ impl Drop for Monitor {
 }
 
 // ===== helper functions =====
+
+fn canonical(r: &serde_json::Value) -> String {
+    let dst = r["dst"].as_str().unwrap_or("?");
+    if r["type"].as_str() == Some("blackhole") {
+        return format!("blackhole {dst}");
+    }
+    let hop = |h: &serde_json::Value| {
+        let gw = h["gateway"]
+            .as_str()
+            .or(h["via"]["host"].as_str())
+            .unwrap_or("-");
+        let onlink = h["flags"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|x| x == "onlink"));
+        let dev = h["dev"].as_str().unwrap_or("-");
+        format!("via {gw} dev {dev}{}", if onlink { " onlink" } else { "" })
+    };
+    let mut hops: Vec<String> = match r["nexthops"].as_array() {
+        Some(v) => v.iter().map(hop).collect(),
+        None => vec![hop(r)],
+    };
+    hops.sort();
+    format!("{dst} {}", hops.join(", "))
+}
 
 fn cannot_run() -> Option<String> {
     // SAFETY: geteuid has no preconditions.

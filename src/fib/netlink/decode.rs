@@ -52,6 +52,9 @@ pub(crate) struct Link {
     pub name: String,
     /// IFF_UP (administratively up).
     pub up: bool,
+    /// IFF_LOWER_UP (carrier). Not used to resolve, but a change of it is a change: the
+    /// kernel drops nexthop objects of a link that loses its carrier.
+    pub lower_up: bool,
     pub loopback: bool,
 }
 
@@ -174,6 +177,7 @@ impl Link {
             index: m.header.index,
             name: name.unwrap_or_default(),
             up: m.header.flags.contains(LinkFlags::Up),
+            lower_up: m.header.flags.contains(LinkFlags::LowerUp),
             loopback: m.header.flags.contains(LinkFlags::Loopback),
         })
     }

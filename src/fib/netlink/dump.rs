@@ -95,6 +95,7 @@ impl Worker {
             self.dirty
                 .extend(self.installed.keys().filter(|p| !before.contains_key(p)));
             self.dump_neigh().await?;
+            self.dump_nexthops().await?;
         }
         let mut changed: HashSet<IpAddr> = HashSet::new();
         for (k, hops) in self.cache.iter_mut() {

@@ -33,6 +33,10 @@ impl Worker {
     /// Reconcile the dirty prefixes and write the difference: nexthop objects first,
     /// then routes, then the objects no route uses any more.
     pub async fn flush(&mut self) -> io::Result<()> {
+        if self.dirty.is_empty() && self.extras.is_empty() {
+            return Ok(());
+        }
+        let t0 = std::time::Instant::now();
         let dirty: Vec<Prefix> = self.dirty.drain().collect();
         let wants: Vec<(Prefix, Want)> = dirty.into_iter().map(|p| (p, self.want(p))).collect();
         let mut pre = Vec::new();
@@ -51,8 +55,17 @@ impl Worker {
             }
         }
         self.stats.unresolved = self.unresolved.len() as u64;
+        let (planned, n) = (t0.elapsed(), ops.len());
         self.write_nh(pre).await?;
         self.write_routes(ops).await?;
+        if n > 0 {
+            tracing::debug!(
+                writes = n,
+                plan_ms = planned.as_millis() as u64,
+                total_ms = t0.elapsed().as_millis() as u64,
+                "fib: flushed"
+            );
+        }
         if self.nh.enabled && std::mem::take(&mut self.nh_gc) {
             let used: FastSet<u32> = self
                 .installed
@@ -166,6 +179,10 @@ impl Worker {
 
     /// Send nexthop object writes in order.
     async fn write_nh(&mut self, ops: Vec<NhOp>) -> io::Result<()> {
+        if !ops.is_empty() {
+            tracing::trace!(?ops, "fib: nexthop writes");
+        }
+
         for chunk in ops.chunks(512) {
             let mut b = self.req.batch();
             for op in chunk {
@@ -318,6 +335,12 @@ impl Worker {
             _ => {
                 self.stats.refused += 1;
                 self.failed.insert(p);
+                if matches!(op, Op::Create(Form::Nhid(_)) | Op::Replace(Form::Nhid(_))) {
+                    // Perhaps the kernel dropped the group (a link lost its carrier):
+                    // read the objects again before the retry.
+                    self.redump = true;
+                    self.schedule_refresh();
+                }
                 true
             }
         }

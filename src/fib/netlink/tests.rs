@@ -212,6 +212,7 @@ fn topo() -> Topo {
                 index,
                 name: name.into(),
                 up,
+                lower_up: up,
                 loopback: index == 1,
             },
         );

@@ -410,7 +410,7 @@ impl Worker {
         }
     }
 
-    fn schedule_refresh(&mut self) {
+    pub fn schedule_refresh(&mut self) {
         if self.refresh_at.is_none() {
             self.refresh_at = Some(Instant::now() + REFRESH_DELAY);
         }
