@@ -5,10 +5,17 @@
 //! for the kernel. The worker owns one request socket and one event socket:
 //!
 //! ```text
-//!  apply(changes) ──channel──> worker: desired routes ─┐
-//!                                                      ├─ reconcile ─> batches of RTM_NEWROUTE /
-//!  kernel events (links, addresses, routes) ─> topology┘   RTM_DELROUTE, one sendmsg each
+//!  apply(changes) ──channel──> worker: desired routes ──┐
+//!                                                       ├─ reconcile ─> batches of requests,
+//!  kernel events (links, addresses, neighbours,         │   about 64 KiB per sendmsg, only the
+//!  routes, nexthops) ─────────────> topology ───────────┘   last one ACKed (errors come anyway)
 //! ```
+//!
+//! Why not the rtnetlink crate's `Handle`: it sends one message per request and waits for
+//! each ACK; even with 256 requests in flight it measured about 60k routes/s here. One
+//! datagram of a thousand requests is handled by the kernel inside one `sendmsg`, so the
+//! cost per route is the kernel's own work. Messages are encoded by hand (`encode.rs`)
+//! and read with netlink-packet-route (`decode.rs`).
 //!
 //! - Only routes with our protocol id in our table are ever written or deleted; a route
 //!   of another program at the same key is left alone (new routes are created with
@@ -21,6 +28,11 @@
 //!   everything. A slow periodic reconciliation (`reconcile_every`) catches the rest.
 //! - Next-hop resolution (device rules for IPIP `onlink`, link-local next hops,
 //!   connected, recursive through other programs' routes): see `topo.rs`.
+//! - Unicast routes go through kernel nexthop objects where the kernel has them: the
+//!   change of one ECMP member (or of the gateway) of many routes is one message, and
+//!   installing costs the kernel about half as much. See `nh.rs`.
+//! - Our own notifications never reach our event socket: a socket filter drops messages
+//!   whose nlmsg_pid is our request socket's port id.
 
 mod decode;
 mod dump;
