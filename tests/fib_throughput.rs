@@ -3,11 +3,11 @@
 //! over N multipath routes (classic multipath routes, then nexthop objects). Prints
 //! routes per second, wall clock and CPU. N is WREN_FIB_BENCH_ROUTES, by default 100000
 //! (20000 in a debug build). Prefixes are IPv4, nested in 198.18.0.0/16 and
-//! 198.19.0.0/17 (at most 196606), or with WREN_FIB_BENCH_V6=1 IPv6 /64s in
+//! 198.19.0.0/17 (at most 196604), or with WREN_FIB_BENCH_V6=1 IPv6 /64s in
 //! 2001:db8::/32 (any number). Measure with a release build, one test at a time:
 //!
 //! ```sh
-//! WREN_FIB_BENCH_ROUTES=196606 cargo test --release --test fib_throughput -- --nocapture --test-threads 1
+//! WREN_FIB_BENCH_ROUTES=196604 cargo test --release --test fib_throughput -- --nocapture --test-threads 1
 //! WREN_FIB_BENCH_V6=1 WREN_FIB_BENCH_ROUTES=500000 cargo test --release --test fib_throughput -- --nocapture --test-threads 1
 //! ```
 

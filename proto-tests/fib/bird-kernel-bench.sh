@@ -5,7 +5,7 @@
 # (config parsing excluded), then `birdc disable` until none is left. Polls every 20 ms;
 # each poll reads /proc/net/route (about 30 ms per 100k routes), so the times are a little long.
 #
-#   proto-tests/fib/bird-kernel-bench.sh [N]        # default 100000, at most 196606
+#   proto-tests/fib/bird-kernel-bench.sh [N]        # default 100000, at most 196604
 #
 # Needs root, iproute2 and bird2; otherwise prints SKIPPED (exit 1 with WREN_REQUIRE_ALL=1).
 set -euo pipefail
@@ -71,17 +71,20 @@ wait_count() {
   while [ "$(count)" -ne "$1" ]; do sleep 0.02; done
 }
 now() { date +%s.%N; }
+# BIRD's CPU seconds (user + system: the kernel's route work happens in its syscalls).
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$bird_pid/stat"; }
 
-t0=$(now)
+t0=$(now) c0=$(cpu)
 ip netns exec "$ns" birdc -s "$dir/bird.sock" enable static1 >/dev/null
 wait_count "$n"
-t1=$(now)
+t1=$(now) c1=$(cpu)
 ip netns exec "$ns" birdc -s "$dir/bird.sock" disable static1 >/dev/null
 wait_count 0
-t2=$(now)
-python3 - "$n" "$t0" "$t1" "$t2" <<'PY'
+t2=$(now) c2=$(cpu)
+python3 - "$n" "$t0" "$t1" "$t2" "$c0" "$c1" "$c2" <<'PY'
 import sys
-n, t0, t1, t2 = int(sys.argv[1]), *map(float, sys.argv[2:])
-print(f"bird kernel: install blackhole: {n} routes in {t1-t0:.3f} s = {n/(t1-t0):.0f} routes/s")
-print(f"bird kernel: withdraw blackhole: {n} routes in {t2-t1:.3f} s = {n/(t2-t1):.0f} routes/s")
+n, t0, t1, t2, c0, c1, c2 = int(sys.argv[1]), *map(float, sys.argv[2:])
+for what, t, c in (("install", t1 - t0, c1 - c0), ("withdraw", t2 - t1, c2 - c1)):
+    print(f"bird kernel: {what} blackhole: {n} routes in {t:.3f} s = {n/t:.0f} routes/s "
+          f"(bird cpu {c:.2f} s = {n/max(c, 0.01):.0f} routes per cpu-second)")
 PY
