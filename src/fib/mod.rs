@@ -10,8 +10,10 @@
 //!              ──fib_after──> FibSink::apply
 //! ```
 //!
-//! [`MemFib`] is the in-memory FIB of tests and the quick start. The netlink FIB comes
-//! behind the same trait.
+//! [`MemFib`] is the in-memory FIB of tests and the quick start; [`netlink::NetlinkFib`]
+//! writes the kernel through rtnetlink behind the same trait.
+
+pub mod netlink;
 
 use std::collections::HashMap;
 
@@ -24,6 +26,16 @@ pub trait FibSink: Send {
 
     /// The routes the FIB holds (or has been asked to hold), prefixes in order.
     fn routes(&self) -> Vec<FibRoute>;
+}
+
+impl FibSink for netlink::NetlinkFib {
+    fn apply(&mut self, changes: &[FibChange]) {
+        netlink::NetlinkFib::apply(self, changes)
+    }
+
+    fn routes(&self) -> Vec<FibRoute> {
+        netlink::NetlinkFib::routes(self)
+    }
 }
 
 /// An in-memory FIB: a map prefix → what to do with it.
