@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
 use wren::config::{self, Config};
 use wren::control::server::ControlServer;
-use wren::fib::MemFib;
+use wren::fib::netlink::{NetlinkFib, NetlinkFibCfg};
+use wren::fib::{FibSink, MemFib};
 
 /// Arguments of `wren run`.
 #[derive(Debug, Args)]
@@ -79,14 +80,29 @@ fn init_tracing() {
         .try_init();
 }
 
+/// The kernel FIB when `[fib] enabled` (routes with `[fib] protocol` in `[fib] table`),
+/// else the in-memory one (nothing is written to the kernel).
+fn open_fib(cfg: &Config) -> Result<Box<dyn FibSink>, String> {
+    if !cfg.fib.enabled {
+        return Ok(Box::new(MemFib::new()));
+    }
+    let fib = NetlinkFib::start(NetlinkFibCfg::from_config(&cfg.fib)).map_err(|e| {
+        format!(
+            "cannot open the kernel FIB: {e} (wren needs CAP_NET_ADMIN to write routes; \
+             or set [fib] enabled = false)"
+        )
+    })?;
+    info!(
+        "kernel FIB: protocol {} table {}",
+        cfg.fib.protocol, cfg.fib.table
+    );
+    Ok(Box::new(fib))
+}
+
 async fn serve(cfg: Config) -> Result<(), String> {
     let socket = cfg.control.socket.clone();
-    if cfg.fib.enabled {
-        warn!(
-            "the kernel FIB is not implemented yet: best routes are kept in memory (wren show fib)"
-        );
-    }
-    let speaker = wren::speaker::spawn(cfg, Box::new(MemFib::new()))
+    let fib = open_fib(&cfg)?;
+    let speaker = wren::speaker::spawn(cfg, fib)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
     let control = ControlServer::bind(&socket, speaker.requester())
