@@ -141,6 +141,24 @@ link_add() {
 	ip -n "$b" link set "e$i" up
 }
 
+# addr_add NODE ADDR/LEN... [dev IFACE]: more addresses on e1 (or IFACE) in NODE.
+addr_add() {
+	local n dev=e1 a
+	n=$(ns "$1")
+	shift
+	if [[ ${*: -2:1} == dev ]]; then
+		dev=${*: -1}
+		set -- "${@:1:$#-2}"
+	fi
+	for a in "$@"; do
+		if [[ $a == *:* ]]; then
+			ip -n "$n" addr add "$a" dev "$dev" nodad
+		else
+			ip -n "$n" addr add "$a" dev "$dev"
+		fi
+	done
+}
+
 # route_add NODE ARGS...: `ip route add ARGS` in a node (multihop cases).
 route_add() {
 	local n
@@ -178,6 +196,7 @@ spawn() {
 	IO_PID[$name]=$!
 	IO_NODE[$name]=$node
 	IO_PIDS+=("$!")
+	disown "$!" # no "Killed" job reports when a case kills it
 }
 
 # stop NAME [SIGNAL]: signal a daemon by PID (default TERM) and wait up to 5 s for it.
@@ -191,7 +210,6 @@ stop() {
 		sleep 0.1
 	done
 	kill -0 "$pid" 2>/dev/null && fail "$name (pid $pid) still running after SIG$sig"
-	wait "$pid" 2>/dev/null
 	# A SIGKILLed OpenBGPD or FRR leaves children or sockets behind.
 	case ${IO_KIND[$name]} in
 	openbgpd) kill_children_of "$pid" ;;
@@ -269,10 +287,15 @@ start_wren() {
 	started_ok "$name" test -S "$WORK/$name.sock"
 }
 
-# wren_cli NAME ARGS...: `wren ARGS --socket` against that wren.
+# wren_cli NAME ARGS...: `wren ARGS --socket` against that wren. (A BIRD stand-in
+# answers `show peers` with its `show protocols`, which iocheck.py understands.)
 wren_cli() {
 	local name=$1
 	shift
+	if [[ ${IO_KIND[$name]} == bird2 && $* == "show peers -o json" ]]; then
+		birdc -s "$WORK/$name.ctl" show protocols
+		return
+	fi
 	"$WREN_BIN" "$@" --socket "$WORK/$name.sock"
 }
 
@@ -287,14 +310,23 @@ start_bird2() {
 	started_ok "$name" birdc -s "$WORK/$name.ctl" show status
 }
 
-# restart NAME: start a stopped daemon again with the same config.
+# restart NAME [-R] [TEMPLATE VAR=VALUE...]: start a stopped daemon again, with its
+# config rendered anew from TEMPLATE when given. -R: BIRD's graceful-restart recovery
+# (RFC 4724 Restart State and Forwarding State bits in its OPEN).
 restart() {
-	local name=$1 node=${IO_NODE[$1]}
-	log "restart $name"
+	local name=$1 node=${IO_NODE[$1]} recover=()
+	shift
+	if [[ ${1:-} == -R ]]; then
+		recover=(-R)
+		shift
+	fi
+	[[ $# -gt 0 ]] && render "$1" "${IO_CONF[$name]}" "${@:2}"
+	log "restart $name ${recover[*]}"
 	case ${IO_KIND[$name]} in
 	bird2)
 		rm -f "$WORK/$name.ctl"
-		spawn "$node" "$name" bird -f -c "${IO_CONF[$name]}" -s "$WORK/$name.ctl" -P "$WORK/$name.pid"
+		spawn "$node" "$name" bird -f "${recover[@]}" -c "${IO_CONF[$name]}" -s "$WORK/$name.ctl" \
+			-P "$WORK/$name.pid"
 		started_ok "$name" birdc -s "$WORK/$name.ctl" show status
 		;;
 	frr) frr_bgpd "$name" ;;
@@ -415,6 +447,12 @@ exabgp_send() {
 	printf '%s\n' "$2" >>"$WORK/$1.cmds"
 }
 
+# exabgp_notified NAME CODE SUBCODE: ExaBGP received a NOTIFICATION CODE/SUBCODE.
+exabgp_notified() {
+	grep '"type": "notification"' "$WORK/$1.recv" |
+		grep -q "\"code\": $2, \"subcode\": $3\b"
+}
+
 # ===================================================================== state
 
 # dump NAME [PREFIX]: the routes NAME holds, as that daemon prints them (raw).
@@ -473,6 +511,34 @@ keeps_route() {
 	fail "$name: route $p $* did not stay for ${t}s"
 }
 
+# watch_route TAG NAME PREFIX [KEY=VALUE...]: sample has_route 5 times a second in the
+# background, one line `present` or `absent` each, into $WORK/watch.TAG, until
+# `watch_end TAG`.
+declare -A IO_WATCH=()
+watch_route() {
+	local tag=$1
+	shift
+	(
+		while :; do
+			if has_route "$@"; then echo present; else echo absent; fi
+			sleep 0.2
+		done
+	) >"$WORK/watch.$tag" 2>/dev/null &
+	IO_WATCH[$tag]=$!
+	IO_PIDS+=("$!")
+}
+
+# watch_end TAG: stop that sampler; FAIL if it ever saw the route absent.
+watch_end() {
+	local tag=$1 n gaps
+	kill "${IO_WATCH[$tag]}" 2>/dev/null
+	wait "${IO_WATCH[$tag]}" 2>/dev/null
+	n=$(wc -l <"$WORK/watch.$tag")
+	gaps=$(grep -c absent "$WORK/watch.$tag")
+	((gaps == 0)) || fail "watch $tag: the route was absent in $gaps of $n samples"
+	log "ok: watch $tag: present in all $n samples"
+}
+
 # wren_peer NAME PEER: that peer's entry of `wren show peers -o json` (one JSON object).
 wren_peer() {
 	wren_cli "$1" show peers -o json | python3 "$IO_CHECK" peer "$2"
@@ -496,6 +562,30 @@ expect_peer() {
 	fi
 	wren_cli "$name" show peers -o json 2>&1 | python3 "$IO_CHECK" peer "$peer" "$@" >&2
 	fail "$name: peer $peer is not $*"
+}
+
+# keeps_peer SECONDS NAME "PEER..." KEY=VALUE...: wren_peer_is holds for every PEER
+# (a space-separated list) all along SECONDS.
+keeps_peer() {
+	local t=$1 name=$2 peers=$3 p
+	shift 3
+	if hold_for "$t" all_peers_are "$name" "$peers" "$@"; then
+		log "ok: $name peer(s) $peers stayed $* for ${t}s"
+		return 0
+	fi
+	for p in $peers; do
+		wren_cli "$name" show peers -o json 2>&1 | python3 "$IO_CHECK" peer "$p" "$@" >&2
+	done
+	fail "$name: peer(s) $peers did not stay $*"
+}
+
+# all_peers_are NAME "PEER..." KEY=VALUE...: wren_peer_is for each PEER.
+all_peers_are() {
+	local name=$1 peers=$2 p
+	shift 2
+	for p in $peers; do
+		wren_peer_is "$name" "$p" "$@" || return 1
+	done
 }
 
 # established NAME PEER: the session of daemon NAME with PEER (an address; for wren
