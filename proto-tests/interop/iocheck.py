@@ -11,7 +11,8 @@ gobgp (`gobgp global rib -a AF -j`), openbgpd (`bgpctl -j show rib`) or exabgp (
 messages ExaBGP passed to its API process, replayed). An empty PREFIX means every prefix.
 
 A normalised route: {"prefix", "next_hop": [addresses], "from", "path_id", "best",
-"stale", "originator", "cluster": [ids], "aspath": "65001 65002", "communities": ["A:B"]};
+"stale", "originator", "cluster": [ids], "aspath": "65001 65002", "communities": ["A:B"],
+"local_pref"};
 a field a daemon does not show is null.
 
 match keys (every given key must hold for a path to count):
@@ -21,6 +22,7 @@ match keys (every given key must hold for a path to count):
   cluster=ID[,ID]  CLUSTER_LIST exactly
   aspath="A B"     AS path exactly ("" for an empty path)
   community=A:B    the path carries that community
+  lp=N             LOCAL_PREF
   stale=true|false, best=true|false, path_id=N
   paths=N          exactly N matching paths (default: at least one); paths=0 means none
 peer keys: state=S, KEY=VALUE for any field (compared as text), KEY~TEXT (case-insensitive
@@ -46,6 +48,7 @@ def route(prefix, **kw):
         "cluster": None,
         "aspath": None,
         "communities": None,
+        "local_pref": None,
     }
     r.update(kw)
     return r
@@ -81,6 +84,7 @@ def norm_wren(text):
                 cluster=a.get("cluster_list"),
                 aspath=aspath_text(a.get("as_path")),
                 communities=[str(c) for c in comms] if comms is not None else None,
+                local_pref=a.get("local_pref"),
                 **{"from": r.get("peer")},
             )
         )
@@ -108,6 +112,8 @@ def norm_bird(text):
                 cur["cluster"] = val.split()
             elif key == "BGP.as_path":
                 cur["aspath"] = val
+            elif key == "BGP.local_pref":
+                cur["local_pref"] = int(val)
             elif key == "BGP.community":
                 cur["communities"] = [c.replace(" ", "").strip("()").replace(",", ":")
                                       for c in re.findall(r"\(\d+,\s*\d+\)", val)]
@@ -157,6 +163,7 @@ def frr_path(prefix, p):
         cluster=cl,
         aspath=asp if asp is not None else p.get("path"),
         communities=comms,
+        local_pref=p.get("locPrf"),
         **{"from": peer.get("peerId") if isinstance(peer, dict) else p.get("peerId")},
     )
 
@@ -187,6 +194,8 @@ def norm_gobgp(text):
                     r["next_hop"].append(a["nexthop"])
                 elif t == 2:
                     r["aspath"] = aspath_text(a.get("as_paths"))
+                elif t == 5:
+                    r["local_pref"] = a.get("value")
                 elif t == 9:
                     r["originator"] = a.get("value")
                 elif t == 10:
@@ -214,6 +223,7 @@ def norm_openbgpd(text):
                 cluster=p.get("cluster_list"),
                 communities=p.get("communities"),
                 path_id=p.get("path_id"),
+                local_pref=p.get("localpref"),
                 **{"from": p.get("neighbor", {}).get("remote_addr")},
             )
         )
@@ -252,6 +262,7 @@ def norm_exabgp(text):
                         cluster=attrs.get("cluster-list"),
                         aspath=" ".join(str(a) for a in attrs.get("as-path", [])),
                         communities=["%d:%d" % tuple(c) for c in attrs.get("community", [])],
+                        local_pref=attrs.get("local-preference"),
                         **{"from": peer},
                     )
         for fam, nlris in (upd.get("withdraw") or {}).items():
@@ -288,6 +299,8 @@ def path_matches(r, key, val):
         return (r["aspath"] or "").strip() == val.strip()
     if key == "community":
         return val in (r["communities"] or [])
+    if key == "lp":
+        return r["local_pref"] is not None and int(r["local_pref"]) == int(val)
     if key == "stale" and r["stale"] is None:
         return True  # BIRD does not show staleness (a BIRD stand-in for wren)
     if key in ("stale", "best"):

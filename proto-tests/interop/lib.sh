@@ -263,6 +263,13 @@ hold_for() {
 	done
 }
 
+# kernel_has NODE PREFIX REGEX: `ip route show PREFIX` in NODE matches REGEX.
+kernel_has() {
+	local fam=-4
+	[[ $2 == *:* ]] && fam=-6
+	ip -n "$(ns "$1")" "$fam" route show "$2" | grep -Eq "$3"
+}
+
 # ===================================================================== daemons
 
 # start_wren NODE NAME TEMPLATE VAR=VALUE...: render the TOML config and run
