@@ -6,12 +6,18 @@
 //! - [`rib`]: Adj-RIB-In, best path, route reflection, update groups, FIB deltas. Pure.
 //! - [`net`]: sockets and one tokio task per session (adapter).
 //! - [`config`]: the TOML config model, defaults and validation (file, key, reason).
+//! - [`speaker`]: the one owner loop (peers, RIB, FIB) that `wren run` starts.
+//! - [`fib`]: where best routes go: the [`fib::FibSink`] trait and the in-memory FIB.
+//! - [`control`]: the control socket (JSON lines) and its client (`wren show`).
 //!
 //! Supported standards (wire level): RFC 4271, 4760, 6793, 2918, 7313, 5492, 9072,
 //! 8950, 8654, 9234, 4724, 8538, 7911, 9494, 4456, 1997, 4360, 8092, 8203, 9003, 7606.
 
 pub mod config;
+pub mod control;
+pub mod fib;
 pub mod fsm;
 pub mod net;
 pub mod rib;
+pub mod speaker;
 pub mod wire;

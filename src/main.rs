@@ -1,7 +1,5 @@
-//! The `wren` command: the daemon (planned) and its tools.
-//!
-//! Today it has one subcommand, `wren decode`, which prints BGP messages given as hex as
-//! JSON. The daemon (`wren run`) and the control client (`wren show ...`) come later.
+//! The `wren` command: the daemon (`wren run`), its control client (`wren show ...`),
+//! and tools (`wren check`, `wren decode`).
 
 mod cli;
 

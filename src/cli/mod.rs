@@ -6,6 +6,8 @@
 
 mod check;
 mod decode;
+mod run;
+mod show;
 
 use std::process::ExitCode;
 
@@ -19,14 +21,17 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Subcommands. Planned: `run` (the daemon), `show ...`
-/// (query a running daemon through its control socket).
+/// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Decode BGP messages given as hex and print them as JSON.
     Decode(decode::DecodeArgs),
     /// Validate a config file without running it: every error with file, key and reason.
     Check(check::CheckArgs),
+    /// Run the daemon in the foreground (logs to stderr; WREN_LOG sets the filter).
+    Run(run::RunArgs),
+    /// Ask a running daemon through its control socket.
+    Show(show::ShowArgs),
 }
 
 // ===== impl =====
@@ -36,5 +41,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Decode(args) => decode::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Show(args) => show::run(&args),
     }
 }

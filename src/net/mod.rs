@@ -11,8 +11,21 @@
 //! The session task owns its socket and its [`crate::fsm::Session`]; the speaker owns
 //! everything else and learns of session changes through [`PeerEvent`]s.
 
+mod collision;
+pub mod conn;
+mod frame;
+mod listener;
+mod session;
+#[cfg(test)]
+mod tests;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+pub use listener::{listen, ListenerHandle};
+pub use session::spawn_session;
 
 use crate::fsm::{DownReason, Negotiated, State};
 use crate::rib::PeerId;
@@ -89,4 +102,25 @@ pub enum SessionCmd {
     Send(Arc<[u8]>),
     /// An accepted connection from this peer (collision detection, RFC 4271 §6.8).
     Incoming(tokio::net::TcpStream),
+}
+
+/// The speaker's end of one session task. Sending never blocks.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    pub peer: PeerId,
+    tx: mpsc::UnboundedSender<SessionCmd>,
+}
+
+// ===== impl SessionHandle =====
+
+impl SessionHandle {
+    /// Queue a command for the session task (dropped if the task has ended).
+    pub fn send(&self, cmd: SessionCmd) {
+        let _ = self.tx.send(cmd);
+    }
+
+    /// The task has ended (it only ends when every handle is dropped, or on a panic).
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
 }

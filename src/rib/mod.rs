@@ -16,6 +16,18 @@
 //! prefixes and encodes the exports once per update group. The speaker calls `flush` when
 //! its input queue is drained, so a burst of UPDATEs leaves as few, full UPDATEs.
 
+mod adj_in;
+mod decision;
+mod export;
+mod flush;
+mod hash;
+mod intern;
+mod out;
+mod table;
+#[cfg(test)]
+mod tests;
+mod view;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -24,6 +36,12 @@ use serde::Serialize;
 use crate::config::NextHopMode;
 use crate::fsm::Negotiated;
 use crate::wire::{Attrs, Family, NotificationMsg, Prefix4, Prefix6};
+
+use export::Src;
+use hash::FastMap;
+use intern::{AttrId, Interner, NhSets};
+use out::Group;
+use table::Table;
 
 /// A peer's handle inside the RIB. [`LOCAL`] stands for routes wren originates.
 pub type PeerId = u32;
@@ -172,18 +190,57 @@ pub struct PathView {
     pub reason: String,
 }
 
-/// The routing table of the whole speaker. Contract for the speaker; the bodies are
-/// filled in by the RIB work (until then they panic, and nothing calls them).
+/// The routing table of the whole speaker.
+///
+/// Inputs ([`Rib::peer_up`], [`Rib::update`], ...) only record changes; [`Rib::flush`]
+/// decides and encodes. Module map: `adj_in` (import, Adj-RIB-In, stale paths, limits),
+/// `decision` (RFC 4271 §9.1.2.2), `export` (RFC 4271 §9.1.3, RFC 4456 rules and
+/// attribute changes), `out` (update groups, Adj-RIB-Out, encoding), `flush`, `view`,
+/// `intern` (hash-consed attribute sets), `table` (prefix slab).
 #[derive(Debug)]
 pub struct Rib {
     cfg: RibCfg,
+    attrs: Interner,
+    nhs: NhSets,
+    table: Table,
+    peers: FastMap<PeerId, PeerState>,
+    groups: Vec<Option<Group>>,
+    stop: Vec<(PeerId, NotificationMsg)>,
+    refresh: Vec<(PeerId, Family)>,
+    local_attr: Option<AttrId>,
+}
+
+/// A peer known to the RIB: up, or down with stale paths kept (graceful restart).
+#[derive(Debug, Clone)]
+struct PeerState {
+    info: PeerInfo,
+    src: Src,
+    up: bool,
+    /// Stopped for exceeding `max_prefix`: input ignored until the session is down.
+    stopped: bool,
+    group: Option<u16>,
+    received: u64,
+    accepted: u64,
+    stale: u64,
+    /// Families disabled by RFC 7606 / RFC 4760 §7 for this session.
+    disabled: Vec<Family>,
 }
 
 // ===== impl Rib =====
 
 impl Rib {
     pub fn new(cfg: RibCfg) -> Rib {
-        Rib { cfg }
+        Rib {
+            cfg,
+            attrs: Interner::default(),
+            nhs: NhSets::default(),
+            table: Table::default(),
+            peers: FastMap::default(),
+            groups: Vec::new(),
+            stop: Vec::new(),
+            refresh: Vec::new(),
+            local_attr: None,
+        }
     }
 
     pub fn cfg(&self) -> &RibCfg {
@@ -195,15 +252,47 @@ impl Rib {
     /// If the peer still has stale paths (graceful restart), they stay until its
     /// End-of-RIB or [`Rib::stale_expired`].
     pub fn peer_up(&mut self, info: PeerInfo) {
-        let _ = info;
-        unimplemented!("rib: peer_up")
+        if info.id == LOCAL {
+            return;
+        }
+        let id = info.id;
+        self.leave_group(id);
+        let src = Src::of(&info);
+        let ps = self.peers.entry(id).or_insert_with(|| PeerState {
+            info: info.clone(),
+            src,
+            up: true,
+            stopped: false,
+            group: None,
+            received: 0,
+            accepted: 0,
+            stale: 0,
+            disabled: Vec::new(),
+        });
+        ps.info = info;
+        ps.src = src;
+        ps.up = true;
+        ps.stopped = false;
+        ps.disabled.clear();
+        self.join_group(id);
     }
 
     /// The session went down. `keep_stale`: we are the peer's graceful-restart helper
     /// (RFC 4724 §4.2): its paths stay as stale instead of being withdrawn.
     pub fn peer_down(&mut self, peer: PeerId, keep_stale: bool) {
-        let _ = (peer, keep_stale);
-        unimplemented!("rib: peer_down")
+        self.leave_group(peer);
+        let Some(ps) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        ps.up = false;
+        ps.stopped = false;
+        self.refresh.retain(|(p, _)| *p != peer);
+        if keep_stale {
+            self.mark_stale(peer);
+        } else {
+            self.drop_paths(peer, |_, _| true);
+            self.peers.remove(&peer);
+        }
     }
 
     /// One decoded UPDATE from an Established peer, with its RFC 7606 findings
@@ -215,67 +304,83 @@ impl Rib {
         msg: crate::wire::UpdateMsg,
         findings: &[crate::wire::Finding],
     ) {
-        let _ = (peer, msg, findings);
-        unimplemented!("rib: update")
+        self.apply_update(peer, msg, findings);
     }
 
     /// The graceful-restart time (or the stale-path time) ran out: drop the peer's stale paths.
     pub fn stale_expired(&mut self, peer: PeerId) {
-        let _ = peer;
-        unimplemented!("rib: stale_expired")
+        self.drop_paths(peer, |p, _| p.has(table::flag::STALE));
+        if self.peers.get(&peer).is_some_and(|ps| !ps.up) {
+            self.peers.remove(&peer);
+        }
     }
 
     /// ROUTE-REFRESH (RFC 2918 §4, RFC 7313 §4): re-advertise the family's Adj-RIB-Out to
     /// the peer (with BoRR/EoRR when enhanced route refresh was negotiated).
     pub fn refresh(&mut self, peer: PeerId, family: Family) {
-        let _ = (peer, family);
-        unimplemented!("rib: refresh")
+        if self.peers.get(&peer).is_some_and(|ps| ps.up) {
+            self.refresh.push((peer, family));
+        }
     }
 
     /// Originate a prefix (`[[originate]]`), with a kernel blackhole if asked. The
     /// blackhole is in the FIB deltas of the same flush, before the export to any peer.
     pub fn originate(&mut self, prefix: Prefix, blackhole: bool) {
-        let _ = (prefix, blackhole);
-        unimplemented!("rib: originate")
+        self.add_local(prefix, blackhole);
     }
 
     /// Stop originating a prefix: withdrawn from peers first, blackhole removed after.
     pub fn unoriginate(&mut self, prefix: Prefix) {
-        let _ = prefix;
-        unimplemented!("rib: unoriginate")
+        self.remove_local(prefix);
     }
 
     /// Decide and encode everything that changed since the last flush.
     pub fn flush(&mut self) -> RibOutput {
-        unimplemented!("rib: flush")
+        self.run_flush()
     }
 
     /// Paths of one prefix, best first, each with its reason.
     pub fn explain(&self, prefix: &Prefix) -> Vec<PathView> {
-        let _ = prefix;
-        unimplemented!("rib: explain")
+        self.explain_prefix(prefix)
     }
 
     /// Every path in the Loc-RIB candidates (all Adj-RIB-In paths and originated ones),
     /// prefixes in order. `peer` limits it to one peer's paths.
     pub fn paths(&self, peer: Option<PeerId>) -> Vec<PathView> {
-        let _ = peer;
-        unimplemented!("rib: paths")
+        self.all_paths(peer)
     }
 
     /// Prefixes in one peer's Adj-RIB-Out, with the attributes as sent.
     pub fn advertised(&self, peer: PeerId) -> Vec<PathView> {
-        let _ = peer;
-        unimplemented!("rib: advertised")
+        self.adj_out(peer)
     }
 
     pub fn counts(&self, peer: PeerId) -> PeerCounts {
-        let _ = peer;
-        unimplemented!("rib: counts")
+        self.peer_counts(peer)
     }
 
     /// The routes the FIB should hold now.
     pub fn fib(&self) -> Vec<FibRoute> {
-        unimplemented!("rib: fib")
+        self.fib_routes()
+    }
+}
+
+// ===== impl Prefix =====
+
+impl Prefix {
+    pub fn family(&self) -> Family {
+        match self {
+            Prefix::V4(_) => Family::IPV4_UNICAST,
+            Prefix::V6(_) => Family::IPV6_UNICAST,
+        }
+    }
+}
+
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Prefix::V4(p) => p.fmt(f),
+            Prefix::V6(p) => p.fmt(f),
+        }
     }
 }

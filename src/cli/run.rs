@@ -1,0 +1,113 @@
+//! `wren run --config FILE`: the daemon, in the foreground, logging to stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use tracing::{error, info, warn};
+
+use wren::config::{self, Config};
+use wren::control::server::ControlServer;
+use wren::fib::MemFib;
+
+/// Arguments of `wren run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The TOML config file.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+/// Load the config (refusing it like `wren check` does), then run until SIGTERM/SIGINT.
+pub fn run(args: &RunArgs) -> ExitCode {
+    let Some(cfg) = load(&args.config) else {
+        return ExitCode::FAILURE;
+    };
+    init_tracing();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wren: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(serve(cfg)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e}");
+            eprintln!("wren: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Load and validate; print warnings and errors in `wren check`'s format.
+fn load(path: &Path) -> Option<Config> {
+    match config::load(path) {
+        Ok((cfg, warnings)) => {
+            for w in &warnings {
+                eprintln!(
+                    "{}: warning: key `{}`: {}",
+                    path.display(),
+                    w.key,
+                    w.message
+                );
+            }
+            Some(cfg)
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{}: refused: {} error(s)", path.display(), errors.len());
+            None
+        }
+    }
+}
+
+/// Logs to stderr; `WREN_LOG` is an EnvFilter (default `info`).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WREN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(cfg: Config) -> Result<(), String> {
+    let socket = cfg.control.socket.clone();
+    if cfg.fib.enabled {
+        warn!(
+            "the kernel FIB is not implemented yet: best routes are kept in memory (wren show fib)"
+        );
+    }
+    let speaker = wren::speaker::spawn(cfg, Box::new(MemFib::new()))
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
+    let control = ControlServer::bind(&socket, speaker.requester())
+        .map_err(|e| format!("control socket: {e}"))?;
+    info!("control socket at {}", control.path().display());
+    let sig = wait_for_signal()
+        .await
+        .map_err(|e| format!("signals: {e}"))?;
+    info!("{sig}: stopping");
+    speaker.shutdown().await;
+    drop(control);
+    info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}

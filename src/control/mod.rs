@@ -1,0 +1,250 @@
+//! The control socket: a unix stream socket that answers operators' questions.
+//!
+//! Protocol (JSON lines): one request per line, one reply per line.
+//!
+//! ```text
+//!  client                                   wren (control::server → speaker loop)
+//!    {"cmd":"show-peers"}                ──>
+//!                                        <──  {"ok":true,"data":[{"name":...}, ...]}
+//!    {"cmd":"show-routes","peer":null,"advertised":false}
+//!    {"cmd":"show-fib"}
+//!    {"cmd":"show-status"}
+//!    (anything else)                     <──  {"ok":false,"error":"..."}
+//! ```
+//!
+//! The server hands each request to the speaker's owner loop with a reply channel; the
+//! loop answers from its state. The client ([`client`]) is what `wren show` uses.
+
+pub mod client;
+pub mod server;
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{Attrs, Family};
+
+/// One request (the `cmd` field names it). Unknown fields are ignored, so that newer
+/// clients can talk to older daemons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "kebab-case")]
+pub enum Request {
+    ShowPeers,
+    /// Paths in the RIB (all peers, or one); with `advertised`, the peer's Adj-RIB-Out.
+    ShowRoutes {
+        #[serde(default)]
+        peer: Option<String>,
+        #[serde(default)]
+        advertised: bool,
+    },
+    ShowFib,
+    ShowStatus,
+}
+
+/// The answer to a [`Request`]: its `data`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    Peers(Vec<PeerRow>),
+    Routes(Vec<RouteRow>),
+    Fib(Vec<FibRow>),
+    Status(StatusRow),
+}
+
+/// The envelope of every reply line: `{"ok":true,"data":...}` or `{"ok":false,"error":"..."}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One row of `show peers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerRow {
+    pub name: String,
+    /// The peer's address.
+    pub address: String,
+    /// The peer's AS: negotiated when known, else the configured number; null for an
+    /// "external" peer that never connected.
+    pub asn: Option<u32>,
+    /// "idle" | "connect" | "active" | "opensent" | "openconfirm" | "established".
+    pub state: String,
+    /// Seconds in the current state.
+    pub uptime_secs: u64,
+    /// Why the session last went down, in one sentence.
+    pub last_down: Option<String>,
+    pub received: u64,
+    pub accepted: u64,
+    pub advertised: u64,
+    pub stale: u64,
+    /// Negotiated families when Established, else the configured ones.
+    pub families: Vec<Family>,
+}
+
+/// One row of `show routes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteRow {
+    pub prefix: String,
+    /// The peer's name, or "local" for originated routes.
+    pub peer: String,
+    pub path_id: u32,
+    pub next_hop: Option<IpAddr>,
+    pub best: bool,
+    pub multipath: bool,
+    pub stale: bool,
+    pub reason: String,
+    pub attrs: Attrs,
+}
+
+/// One row of `show fib`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FibRow {
+    pub prefix: String,
+    /// "unicast" | "blackhole".
+    pub kind: String,
+    pub next_hops: Vec<IpAddr>,
+}
+
+/// `show status`: the speaker as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRow {
+    pub version: String,
+    pub router_id: Ipv4Addr,
+    pub asn: u32,
+    pub uptime_secs: u64,
+    pub peers: usize,
+    pub established: usize,
+    /// Paths in the RIB: accepted from peers, plus the originated ones.
+    pub paths: usize,
+    pub fib_routes: usize,
+}
+
+// ===== impl Reply =====
+
+impl Reply {
+    pub fn ok(data: &Response) -> Reply {
+        match serde_json::to_value(data) {
+            Ok(v) => Reply {
+                ok: true,
+                data: Some(v),
+                error: None,
+            },
+            Err(e) => Reply::err(format!("cannot encode the reply: {e}")),
+        }
+    }
+
+    pub fn err(msg: impl Into<String>) -> Reply {
+        Reply {
+            ok: false,
+            data: None,
+            error: Some(msg.into()),
+        }
+    }
+
+    /// The reply as one line of JSON (without the newline).
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| r#"{"ok":false,"error":"cannot encode the reply"}"#.into())
+    }
+}
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_parse_from_the_documented_lines() {
+        let cases = [
+            (r#"{"cmd":"show-peers"}"#, Request::ShowPeers),
+            (r#"{"cmd":"show-fib"}"#, Request::ShowFib),
+            (r#"{"cmd":"show-status"}"#, Request::ShowStatus),
+            (
+                r#"{"cmd":"show-routes","peer":null,"advertised":false}"#,
+                Request::ShowRoutes {
+                    peer: None,
+                    advertised: false,
+                },
+            ),
+            (
+                r#"{"cmd":"show-routes","peer":"n2","advertised":true}"#,
+                Request::ShowRoutes {
+                    peer: Some("n2".into()),
+                    advertised: true,
+                },
+            ),
+            (
+                r#"{"cmd":"show-routes"}"#,
+                Request::ShowRoutes {
+                    peer: None,
+                    advertised: false,
+                },
+            ),
+        ];
+        for (line, want) in cases {
+            let got: Request = serde_json::from_str(line).unwrap();
+            assert_eq!(got, want, "{line}");
+        }
+        assert!(serde_json::from_str::<Request>(r#"{"cmd":"reboot"}"#).is_err());
+        assert!(serde_json::from_str::<Request>(r#"{"peer":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn replies_have_the_documented_envelope() {
+        let ok = Reply::ok(&Response::Fib(vec![FibRow {
+            prefix: "10.65.0.64/26".into(),
+            kind: "unicast".into(),
+            next_hops: vec!["127.0.0.2".parse().unwrap()],
+        }]));
+        assert_eq!(
+            ok.to_line(),
+            r#"{"ok":true,"data":[{"prefix":"10.65.0.64/26","kind":"unicast","next_hops":["127.0.0.2"]}]}"#
+        );
+        assert_eq!(
+            Reply::err("no peer named \"x\"").to_line(),
+            r#"{"ok":false,"error":"no peer named \"x\""}"#
+        );
+    }
+
+    #[test]
+    fn peer_row_fields_match_the_schema() {
+        let row = PeerRow {
+            name: "n2".into(),
+            address: "127.0.0.2".into(),
+            asn: Some(64512),
+            state: "established".into(),
+            uptime_secs: 3,
+            last_down: None,
+            received: 1,
+            accepted: 1,
+            advertised: 2,
+            stale: 0,
+            families: vec![Family::IPV4_UNICAST],
+        };
+        let v = serde_json::to_value(&row).unwrap();
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "accepted",
+                "address",
+                "advertised",
+                "asn",
+                "families",
+                "last_down",
+                "name",
+                "received",
+                "stale",
+                "state",
+                "uptime_secs"
+            ]
+        );
+        assert_eq!(v["families"][0], "ipv4-unicast");
+        assert_eq!(v["last_down"], serde_json::Value::Null);
+    }
+}

@@ -1,0 +1,140 @@
+//! The forwarding table: where the RIB's best routes go.
+//!
+//! The FIB is an export consumer like a peer: the speaker hands it the RIB's
+//! [`FibChange`]s in order, and it owns the kernel side. [`FibSink::apply`] must not block
+//! the speaker: a kernel implementation queues the changes to its own worker.
+//!
+//! ```text
+//!  rib.flush() ──fib──> FibSink::apply ──> (kernel worker | MemFib)
+//!              ──sends──> peers
+//!              ──fib_after──> FibSink::apply
+//! ```
+//!
+//! [`MemFib`] is the in-memory FIB of tests and the quick start. The netlink FIB comes
+//! behind the same trait.
+
+use std::collections::HashMap;
+
+use crate::rib::{FibChange, FibKind, FibRoute, Prefix};
+
+/// Where the speaker's route changes go. Owned by the speaker task.
+pub trait FibSink: Send {
+    /// Apply these changes, in order. Never blocks on I/O.
+    fn apply(&mut self, changes: &[FibChange]);
+
+    /// The routes the FIB holds (or has been asked to hold), prefixes in order.
+    fn routes(&self) -> Vec<FibRoute>;
+}
+
+/// An in-memory FIB: a map prefix → what to do with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemFib {
+    routes: HashMap<Prefix, FibKind>,
+}
+
+// ===== impl MemFib =====
+
+impl MemFib {
+    pub fn new() -> MemFib {
+        MemFib::default()
+    }
+
+    /// The route of one prefix, if any.
+    pub fn get(&self, prefix: &Prefix) -> Option<&FibKind> {
+        self.routes.get(prefix)
+    }
+
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+}
+
+impl FibSink for MemFib {
+    fn apply(&mut self, changes: &[FibChange]) {
+        for c in changes {
+            match c {
+                FibChange::Upsert(r) => {
+                    self.routes.insert(r.prefix, r.kind.clone());
+                }
+                FibChange::Remove(p) => {
+                    self.routes.remove(p);
+                }
+            }
+        }
+    }
+
+    fn routes(&self) -> Vec<FibRoute> {
+        let mut v: Vec<FibRoute> = self
+            .routes
+            .iter()
+            .map(|(p, k)| FibRoute {
+                prefix: *p,
+                kind: k.clone(),
+            })
+            .collect();
+        v.sort_by_key(|r| r.prefix);
+        v
+    }
+}
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn p(s: &str) -> Prefix {
+        Prefix::V4(s.parse().unwrap())
+    }
+
+    fn nh(s: &str) -> FibKind {
+        FibKind::Unicast(vec![s.parse::<IpAddr>().unwrap()])
+    }
+
+    #[test]
+    fn applies_changes_in_order() {
+        let mut fib = MemFib::new();
+        fib.apply(&[
+            FibChange::Upsert(FibRoute {
+                prefix: p("10.65.0.64/26"),
+                kind: nh("127.0.0.2"),
+            }),
+            FibChange::Upsert(FibRoute {
+                prefix: p("10.65.0.0/26"),
+                kind: FibKind::Blackhole,
+            }),
+            // Replace, then remove and add again: the last change wins.
+            FibChange::Upsert(FibRoute {
+                prefix: p("10.65.0.64/26"),
+                kind: nh("127.0.0.3"),
+            }),
+            FibChange::Remove(p("10.65.0.0/26")),
+        ]);
+        assert_eq!(fib.len(), 1);
+        assert_eq!(fib.get(&p("10.65.0.64/26")), Some(&nh("127.0.0.3")));
+        assert_eq!(fib.get(&p("10.65.0.0/26")), None);
+    }
+
+    #[test]
+    fn routes_are_sorted_by_prefix() {
+        let mut fib = MemFib::new();
+        for s in ["10.65.0.128/26", "10.65.0.0/26", "10.65.0.64/26"] {
+            fib.apply(&[FibChange::Upsert(FibRoute {
+                prefix: p(s),
+                kind: FibKind::Blackhole,
+            })]);
+        }
+        let got: Vec<Prefix> = fib.routes().iter().map(|r| r.prefix).collect();
+        assert_eq!(
+            got,
+            vec![p("10.65.0.0/26"), p("10.65.0.64/26"), p("10.65.0.128/26")]
+        );
+        fib.apply(&[FibChange::Remove(p("10.65.0.0/26"))]);
+        assert_eq!(fib.routes().len(), 2);
+    }
+}

@@ -1,0 +1,125 @@
+//! The BGP listener: accepts on every configured address and hands each connection to
+//! the speaker as [`PeerEvent::Inbound`], which routes it to the peer's session.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::warn;
+
+use super::conn::set_md5;
+use super::PeerEvent;
+
+/// Pending connections the kernel queues per listening socket.
+const BACKLOG: i32 = 128;
+
+/// Listening sockets; dropping the handle stops listening.
+#[derive(Debug)]
+pub struct ListenerHandle {
+    sockets: Vec<Arc<TcpListener>>,
+    addrs: Vec<SocketAddr>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+// ===== impl ListenerHandle =====
+
+impl ListenerHandle {
+    /// The bound addresses (with the real port when port 0 was asked for).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Set (or with `None` clear) the RFC 2385 TCP-MD5 key for connections from `peer`
+    /// on every listening socket of `peer`'s family. Accepted sockets inherit the key.
+    pub fn set_md5(&self, peer: IpAddr, key: Option<&[u8]>) -> io::Result<()> {
+        for (s, a) in self.sockets.iter().zip(&self.addrs) {
+            if a.is_ipv4() == peer.is_ipv4() {
+                match set_md5(s.as_ref(), peer, key) {
+                    Ok(()) => {}
+                    // Clearing a key that was never set is not an error.
+                    Err(e) if key.is_none() && e.raw_os_error() == Some(libc::ENOENT) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ListenerHandle {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+// ===== helper functions =====
+
+/// Listen on every address in `addrs` and send each accepted connection to `events`.
+///
+/// IPv6 sockets are IPv6-only, so `0.0.0.0:179` and `[::]:179` can both be listed.
+pub async fn listen(
+    addrs: &[SocketAddr],
+    events: mpsc::Sender<PeerEvent>,
+) -> io::Result<ListenerHandle> {
+    let mut h = ListenerHandle {
+        sockets: Vec::new(),
+        addrs: Vec::new(),
+        tasks: Vec::new(),
+    };
+    for &addr in addrs {
+        let l = Arc::new(
+            bind(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?,
+        );
+        h.addrs.push(l.local_addr()?);
+        h.tasks
+            .push(tokio::spawn(accept_loop(l.clone(), events.clone())));
+        h.sockets.push(l);
+    }
+    Ok(h)
+}
+
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    s.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    s.listen(BACKLOG)?;
+    TcpListener::from_std(s.into())
+}
+
+async fn accept_loop(l: Arc<TcpListener>, events: mpsc::Sender<PeerEvent>) {
+    loop {
+        match l.accept().await {
+            Ok((stream, remote)) => {
+                let Ok(local) = stream.local_addr() else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let ev = PeerEvent::Inbound {
+                    stream,
+                    remote,
+                    local,
+                };
+                if events.send(ev).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                // EMFILE and friends: wait instead of spinning.
+                warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}

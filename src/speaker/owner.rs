@@ -1,0 +1,527 @@
+//! The owner loop: every input is handled here, in order, without awaiting I/O.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{info, warn};
+
+use super::host::Host;
+use super::io::{SessionTx, Sessions};
+use super::peer::{self, SessionAddrs};
+use super::ControlMsg;
+use crate::config::{Config, PeerAddress, PeerCfg};
+use crate::fib::FibSink;
+use crate::fsm::{DownReason, Negotiated, State};
+use crate::net::{PeerEvent, SessionCmd};
+use crate::rib::{Prefix, Rib, RibCfg};
+use crate::wire::error::{cease_sub, code};
+use crate::wire::{NotificationMsg, Prefix4, Prefix6};
+
+pub use crate::rib::PeerId;
+
+/// Events handled before a flush, so control replies stay prompt under load.
+const DRAIN: usize = 256;
+/// After a session is stopped for too many prefixes, start it again after this long.
+const MAX_PREFIX_RESTART: Duration = Duration::from_secs(60);
+
+/// Timers fire as events back into the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerEvent {
+    /// The graceful-restart time of the peer's `gen`-th down ran out.
+    StaleExpired { peer: PeerId, gen: u64 },
+    /// Start the session again (after a `max_prefix` stop).
+    Restart { peer: PeerId },
+}
+
+/// The loop's input channels.
+pub struct Inputs {
+    pub events: mpsc::Receiver<PeerEvent>,
+    pub control: mpsc::Receiver<ControlMsg>,
+    pub timers: mpsc::UnboundedReceiver<TimerEvent>,
+    pub stop: oneshot::Receiver<()>,
+}
+
+/// One peer as the speaker knows it.
+pub struct Peer {
+    pub cfg: PeerCfg,
+    pub name: String,
+    pub address: IpAddr,
+    /// Created for a connection from a passive range.
+    pub dynamic: bool,
+    pub session: Box<dyn SessionTx>,
+    pub state: State,
+    pub since: Instant,
+    /// The last down: the sentence and when; how many downs so far.
+    pub last_down: Option<(String, Instant)>,
+    pub down_count: u64,
+    /// Set while Established.
+    pub neg: Option<Negotiated>,
+    /// Between peer_up and peer_down in the RIB.
+    pub in_rib: bool,
+    /// The RIB has heard of this peer (its counts and paths are meaningful).
+    pub known: bool,
+    /// Generation of the graceful-restart timer; `stale` while one is running.
+    pub stale_gen: u64,
+    pub stale: bool,
+    /// A down reason not yet logged with its state change.
+    pending_reason: Option<String>,
+}
+
+/// The speaker's state.
+pub struct Owner {
+    pub cfg: Config,
+    pub local_as: u32,
+    pub router_id: Ipv4Addr,
+    pub host: Host,
+    pub rib: Rib,
+    dirty: bool,
+    pub fib: Box<dyn FibSink>,
+    sessions: Box<dyn Sessions>,
+    pub peers: BTreeMap<PeerId, Peer>,
+    /// Passive ranges (`address = "prefix"`): connections from them create dynamic peers.
+    ranges: Vec<(IpNet, PeerCfg)>,
+    next_id: PeerId,
+    timers: mpsc::UnboundedSender<TimerEvent>,
+    pub started: Instant,
+}
+
+// ===== impl Owner: setup and loop =====
+
+impl Owner {
+    pub fn new(
+        cfg: Config,
+        host: Host,
+        fib: Box<dyn FibSink>,
+        sessions: Box<dyn Sessions>,
+        timers: mpsc::UnboundedSender<TimerEvent>,
+    ) -> std::io::Result<Owner> {
+        let local_as = cfg.router.asn.0;
+        let router_id = cfg.router.router_id.unwrap_or_else(|| host.router_id());
+        let rib = Rib::new(RibCfg {
+            local_as,
+            router_id,
+            cluster_id: cfg.router.cluster_id.unwrap_or(router_id),
+            multipath: if cfg.fib.ecmp { 16 } else { 1 },
+        });
+        let mut owner = Owner {
+            cfg,
+            local_as,
+            router_id,
+            host,
+            rib,
+            dirty: false,
+            fib,
+            sessions,
+            peers: BTreeMap::new(),
+            ranges: Vec::new(),
+            next_id: 1,
+            timers,
+            started: Instant::now(),
+        };
+        owner.add_configured_peers()?;
+        Ok(owner)
+    }
+
+    fn add_configured_peers(&mut self) -> std::io::Result<()> {
+        for p in self.cfg.peers.clone() {
+            match p.address {
+                PeerAddress::Addr(a) => {
+                    if let Some(f) = &p.password_file {
+                        let key = peer::read_md5_key(f)?;
+                        self.sessions.set_md5(a, Some(key));
+                    }
+                    self.add_peer(p, a, false)?;
+                }
+                PeerAddress::Range(net) => {
+                    if p.password_file.is_some() {
+                        warn!("peer range {net}: TCP-MD5 on ranges is not supported yet; connections from it are accepted without a key");
+                    }
+                    self.ranges.push((net, p));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Create a peer and its session (not started yet).
+    fn add_peer(
+        &mut self,
+        cfg: PeerCfg,
+        address: IpAddr,
+        dynamic: bool,
+    ) -> std::io::Result<PeerId> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let scfg = peer::session_cfg(&cfg, address, self.local_as, self.router_id);
+        let transport = peer::transport(&cfg, address, self.local_as)?;
+        let session = self.sessions.spawn(id, scfg, transport);
+        let name = if dynamic {
+            address.to_string()
+        } else {
+            cfg.display_name()
+        };
+        let peer = Peer {
+            cfg,
+            name,
+            address,
+            dynamic,
+            session,
+            state: State::Idle,
+            since: Instant::now(),
+            last_down: None,
+            down_count: 0,
+            neg: None,
+            in_rib: false,
+            known: false,
+            stale_gen: 0,
+            stale: false,
+            pending_reason: None,
+        };
+        self.peers.insert(id, peer);
+        Ok(id)
+    }
+
+    /// Originate the configured prefixes and start every session.
+    fn start(&mut self) {
+        for o in self.cfg.originate.clone() {
+            if let Some(prefix) = prefix_of(o.prefix) {
+                self.rib.originate(prefix, o.blackhole);
+                self.dirty = true;
+            }
+        }
+        for p in self.peers.values() {
+            p.session.send(SessionCmd::Start);
+        }
+        info!(
+            "speaker started: AS {}, router ID {}, {} peers, {} ranges, {} originated prefixes",
+            self.local_as,
+            self.router_id,
+            self.peers.len(),
+            self.ranges.len(),
+            self.cfg.originate.len()
+        );
+    }
+
+    pub async fn run(mut self, mut inp: Inputs) {
+        self.start();
+        self.flush();
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut inp.stop => break,
+                Some(t) = inp.timers.recv() => self.on_timer(t),
+                Some(ev) = inp.events.recv() => {
+                    self.on_event(ev);
+                    for _ in 0..DRAIN {
+                        match inp.events.try_recv() {
+                            Ok(ev) => self.on_event(ev),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Some((req, reply)) = inp.control.recv() => {
+                    self.flush();
+                    let _ = reply.send(self.answer(req));
+                }
+                else => break,
+            }
+            self.flush();
+        }
+        self.shutdown(&mut inp.events).await;
+    }
+
+    /// Cease to every session, then wait (briefly) until they are all Idle.
+    async fn shutdown(&mut self, events: &mut mpsc::Receiver<PeerEvent>) {
+        info!("shutting down: Cease (administrative shutdown) to every peer");
+        let cease = NotificationMsg {
+            code: code::CEASE,
+            subcode: cease_sub::ADMIN_SHUTDOWN,
+            data: Vec::new(),
+        };
+        for p in self.peers.values() {
+            p.session.send(SessionCmd::Stop(Some(cease.clone())));
+        }
+        let deadline = tokio::time::Instant::now() + super::SHUTDOWN_GRACE;
+        while self.peers.values().any(|p| p.state != State::Idle) {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Some(ev)) => self.on_event(ev),
+                _ => break,
+            }
+        }
+        self.flush();
+    }
+
+    // ===== inputs =====
+
+    pub fn on_event(&mut self, ev: PeerEvent) {
+        match ev {
+            PeerEvent::State { peer, from, to } => self.on_state(peer, from, to),
+            PeerEvent::Up {
+                peer,
+                neg,
+                local,
+                remote,
+            } => self.on_up(peer, neg, SessionAddrs { local, remote }),
+            PeerEvent::Update {
+                peer,
+                msg,
+                findings,
+            } => {
+                if self.peers.get(&peer).is_some_and(|p| p.in_rib) {
+                    self.rib.update(peer, msg, &findings);
+                    self.dirty = true;
+                }
+            }
+            PeerEvent::RouteRefresh { peer, msg } => {
+                // RFC 7313 §4: only a normal request (subtype 0) asks for the routes.
+                let request = msg.subtype == crate::wire::route_refresh::subtype::NORMAL;
+                if request && self.peers.get(&peer).is_some_and(|p| p.in_rib) {
+                    self.rib.refresh(peer, msg.family);
+                    self.dirty = true;
+                }
+            }
+            PeerEvent::Down {
+                peer,
+                reason,
+                was_established,
+            } => self.on_down(peer, reason, was_established),
+            PeerEvent::Inbound { stream, remote, .. } => self.on_inbound(stream, remote),
+        }
+    }
+
+    fn on_state(&mut self, id: PeerId, from: State, to: State) {
+        let Some(p) = self.peers.get_mut(&id) else {
+            return;
+        };
+        p.state = to;
+        p.since = Instant::now();
+        match p.pending_reason.take() {
+            Some(why) => info!("peer {}: {} -> {}: {why}", p.name, name(from), name(to)),
+            None => info!("peer {}: {} -> {}", p.name, name(from), name(to)),
+        }
+    }
+
+    fn on_up(&mut self, id: PeerId, neg: Negotiated, addrs: SessionAddrs) {
+        let Some(p) = self.peers.get_mut(&id) else {
+            return;
+        };
+        if p.in_rib {
+            self.rib.peer_down(id, false);
+        }
+        let fams: Vec<String> = neg.families.iter().map(|f| f.to_string()).collect();
+        info!(
+            "peer {} established: AS {}, ID {}, {} -> {}, families {}",
+            p.name,
+            neg.peer_as,
+            neg.peer_id,
+            addrs.local,
+            addrs.remote,
+            fams.join(" ")
+        );
+        let info = peer::peer_info(
+            id,
+            &p.name,
+            &p.cfg,
+            neg.clone(),
+            addrs,
+            self.local_as,
+            &self.host,
+        );
+        p.neg = Some(neg);
+        p.in_rib = true;
+        p.known = true;
+        self.rib.peer_up(info);
+        self.dirty = true;
+    }
+
+    fn on_down(&mut self, id: PeerId, reason: DownReason, was_established: bool) {
+        let Some(p) = self.peers.get_mut(&id) else {
+            return;
+        };
+        let why = reason.to_string();
+        tracing::debug!("peer {} down: {why}", p.name);
+        p.last_down = Some((why.clone(), Instant::now()));
+        p.down_count += 1;
+        p.pending_reason = Some(why);
+        let neg = p.neg.take();
+        if p.in_rib {
+            let stale = peer::stale_time(&p.cfg, neg.as_ref(), &reason).filter(|_| was_established);
+            self.rib.peer_down(id, stale.is_some());
+            p.in_rib = false;
+            self.dirty = true;
+            if let Some(d) = stale {
+                p.stale_gen += 1;
+                p.stale = true;
+                info!(
+                    "peer {}: graceful restart, keeping its routes as stale for {} s",
+                    p.name,
+                    d.as_secs()
+                );
+                let ev = TimerEvent::StaleExpired {
+                    peer: id,
+                    gen: p.stale_gen,
+                };
+                arm(&self.timers, d, ev);
+            }
+        }
+        if p.dynamic && !p.stale {
+            self.remove_peer(id);
+        }
+    }
+
+    fn on_inbound(&mut self, stream: tokio::net::TcpStream, remote: SocketAddr) {
+        let ip = remote.ip().to_canonical();
+        let found = self
+            .peers
+            .iter()
+            .find(|(_, p)| p.address == ip)
+            .map(|(id, _)| *id);
+        let id = match found {
+            Some(id) => Some(id),
+            None => self.dynamic_peer(ip),
+        };
+        match id.and_then(|id| self.peers.get(&id)) {
+            Some(p) => p.session.send(SessionCmd::Incoming(stream)),
+            None => info!("refused a connection from {remote}: not a configured peer"),
+        }
+    }
+
+    /// A connection from a passive range: create a peer named after its address.
+    fn dynamic_peer(&mut self, ip: IpAddr) -> Option<PeerId> {
+        let (_, range_cfg) = self.ranges.iter().find(|(net, _)| net.contains(&ip))?;
+        let mut cfg = range_cfg.clone();
+        cfg.address = PeerAddress::Addr(ip);
+        cfg.passive = true;
+        match self.add_peer(cfg, ip, true) {
+            Ok(id) => {
+                info!("peer {ip}: new dynamic peer from a passive range");
+                if let Some(p) = self.peers.get(&id) {
+                    p.session.send(SessionCmd::Start);
+                }
+                Some(id)
+            }
+            Err(e) => {
+                warn!("peer {ip}: cannot create a dynamic peer: {e}");
+                None
+            }
+        }
+    }
+
+    fn remove_peer(&mut self, id: PeerId) {
+        if let Some(p) = self.peers.remove(&id) {
+            p.session.send(SessionCmd::Stop(None));
+            info!("peer {}: dynamic peer removed", p.name);
+        }
+    }
+
+    pub fn on_timer(&mut self, t: TimerEvent) {
+        match t {
+            TimerEvent::StaleExpired { peer, gen } => {
+                let Some(p) = self.peers.get_mut(&peer) else {
+                    return;
+                };
+                if !p.stale || p.stale_gen != gen {
+                    return;
+                }
+                p.stale = false;
+                info!(
+                    "peer {}: graceful restart time over, dropping its stale routes",
+                    p.name
+                );
+                self.rib.stale_expired(peer);
+                self.dirty = true;
+                if p.dynamic && !p.in_rib {
+                    self.remove_peer(peer);
+                }
+            }
+            TimerEvent::Restart { peer } => {
+                if let Some(p) = self.peers.get(&peer) {
+                    p.session.send(SessionCmd::Start);
+                }
+            }
+        }
+    }
+
+    // ===== outputs =====
+
+    /// Decide what changed and carry it out: FIB, sends, FIB after, stops.
+    pub fn flush(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        let out = self.rib.flush();
+        if !out.fib.is_empty() {
+            self.fib.apply(&out.fib);
+        }
+        for o in &out.sends {
+            for id in &o.peers {
+                if let Some(p) = self.peers.get(id) {
+                    p.session.send(SessionCmd::Send(o.bytes.clone()));
+                }
+            }
+        }
+        if !out.fib_after.is_empty() {
+            self.fib.apply(&out.fib_after);
+        }
+        for (id, n) in out.stop {
+            if let Some(p) = self.peers.get(&id) {
+                warn!(
+                    "peer {}: stopping the session (NOTIFICATION {}/{}); restart in {} s",
+                    p.name,
+                    n.code,
+                    n.subcode,
+                    MAX_PREFIX_RESTART.as_secs()
+                );
+                p.session.send(SessionCmd::Stop(Some(n)));
+                arm(
+                    &self.timers,
+                    MAX_PREFIX_RESTART,
+                    TimerEvent::Restart { peer: id },
+                );
+            }
+        }
+    }
+}
+
+// ===== helper functions =====
+
+/// Send `ev` back into the loop after `after`.
+fn arm(timers: &mpsc::UnboundedSender<TimerEvent>, after: Duration, ev: TimerEvent) {
+    let tx = timers.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        let _ = tx.send(ev);
+    });
+}
+
+/// The lowercase state names of `show peers`.
+pub fn name(s: State) -> &'static str {
+    match s {
+        State::Idle => "idle",
+        State::Connect => "connect",
+        State::Active => "active",
+        State::OpenSent => "opensent",
+        State::OpenConfirm => "openconfirm",
+        State::Established => "established",
+    }
+}
+
+/// A config prefix as a RIB prefix (`None` cannot happen: ipnet lengths are in range).
+pub fn prefix_of(n: IpNet) -> Option<Prefix> {
+    match n {
+        IpNet::V4(n) => Prefix4::new(u32::from(n.network()), n.prefix_len()).map(Prefix::V4),
+        IpNet::V6(n) => Prefix6::new(u128::from(n.network()), n.prefix_len()).map(Prefix::V6),
+    }
+}
+
+/// A RIB prefix as text, e.g. `10.65.0.0/26`.
+pub fn prefix_str(p: &Prefix) -> String {
+    match p {
+        Prefix::V4(p) => p.to_string(),
+        Prefix::V6(p) => p.to_string(),
+    }
+}

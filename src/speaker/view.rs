@@ -1,0 +1,158 @@
+//! Control replies, built from the owner's state (never blocking it for long).
+
+use std::time::Instant;
+
+use super::owner::{name, prefix_str, Owner, Peer, PeerId};
+use crate::config::PeerAs;
+use crate::control::{FibRow, PeerRow, Request, Response, RouteRow, StatusRow};
+use crate::rib::{FibKind, FibRoute, PathView, PeerCounts, LOCAL};
+
+// ===== impl Owner: answers =====
+
+impl Owner {
+    /// Answer one control request from the current state.
+    pub fn answer(&self, req: Request) -> Result<Response, String> {
+        match req {
+            Request::ShowPeers => Ok(Response::Peers(self.peer_rows())),
+            Request::ShowRoutes { peer, advertised } => {
+                self.route_rows(peer.as_deref(), advertised)
+            }
+            Request::ShowFib => Ok(Response::Fib(
+                self.fib.routes().iter().map(fib_row).collect(),
+            )),
+            Request::ShowStatus => Ok(Response::Status(self.status())),
+        }
+    }
+
+    fn peer_rows(&self) -> Vec<PeerRow> {
+        self.peers
+            .iter()
+            .map(|(id, p)| self.peer_row(*id, p))
+            .collect()
+    }
+
+    fn counts(&self, id: PeerId, p: &Peer) -> PeerCounts {
+        if p.known {
+            self.rib.counts(id)
+        } else {
+            PeerCounts::default()
+        }
+    }
+
+    fn peer_row(&self, id: PeerId, p: &Peer) -> PeerRow {
+        let counts = self.counts(id, p);
+        let asn = match (&p.neg, p.cfg.asn) {
+            (Some(n), _) => Some(n.peer_as),
+            (None, PeerAs::Asn(a)) => Some(a.0),
+            (None, PeerAs::Internal) => Some(self.local_as),
+            (None, PeerAs::External) => None,
+        };
+        PeerRow {
+            name: p.name.clone(),
+            address: p.address.to_string(),
+            asn,
+            state: name(p.state).to_string(),
+            uptime_secs: Instant::now().duration_since(p.since).as_secs(),
+            last_down: p.last_down.as_ref().map(|(why, _)| why.clone()),
+            received: counts.received,
+            accepted: counts.accepted,
+            advertised: counts.advertised,
+            stale: counts.stale,
+            families: match &p.neg {
+                Some(n) => n.families.clone(),
+                None => p.cfg.families.clone(),
+            },
+        }
+    }
+
+    fn route_rows(&self, peer: Option<&str>, advertised: bool) -> Result<Response, String> {
+        let id = match peer {
+            Some(n) => Some(
+                self.peer_id(n)
+                    .ok_or_else(|| format!("no peer named {n:?}"))?,
+            ),
+            None => None,
+        };
+        let known = |id: PeerId| self.peers.get(&id).is_some_and(|p| p.known);
+        let paths = match (id, advertised) {
+            (None, true) => return Err("--advertised needs --peer NAME".into()),
+            (Some(id), true) if known(id) => self.rib.advertised(id),
+            (Some(id), false) if known(id) => self.rib.paths(Some(id)),
+            (Some(_), _) => Vec::new(),
+            (None, false) => self.rib.paths(None),
+        };
+        let rows = paths
+            .into_iter()
+            .map(|v| {
+                let shown_as = if advertised { id } else { Some(v.peer) };
+                self.route_row(v, shown_as)
+            })
+            .collect();
+        Ok(Response::Routes(rows))
+    }
+
+    fn route_row(&self, v: PathView, peer: Option<PeerId>) -> RouteRow {
+        let peer = match peer {
+            Some(LOCAL) | None => "local".to_string(),
+            Some(id) => self
+                .peers
+                .get(&id)
+                .map_or_else(|| format!("#{id}"), |p| p.name.clone()),
+        };
+        RouteRow {
+            prefix: prefix_str(&v.prefix),
+            peer,
+            path_id: v.path_id,
+            next_hop: v.next_hop,
+            best: v.best,
+            multipath: v.multipath,
+            stale: v.stale,
+            reason: v.reason,
+            attrs: v.attrs,
+        }
+    }
+
+    fn status(&self) -> StatusRow {
+        let established = self
+            .peers
+            .values()
+            .filter(|p| p.state == crate::fsm::State::Established)
+            .count();
+        StatusRow {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            router_id: self.router_id,
+            asn: self.local_as,
+            uptime_secs: Instant::now().duration_since(self.started).as_secs(),
+            peers: self.peers.len(),
+            established,
+            paths: self.cfg.originate.len()
+                + self
+                    .peers
+                    .iter()
+                    .map(|(id, p)| self.counts(*id, p).accepted as usize)
+                    .sum::<usize>(),
+            fib_routes: self.fib.routes().len(),
+        }
+    }
+
+    fn peer_id(&self, name: &str) -> Option<PeerId> {
+        self.peers
+            .iter()
+            .find(|(_, p)| p.name == name)
+            .map(|(id, _)| *id)
+    }
+}
+
+// ===== helper functions =====
+
+fn fib_row(r: &FibRoute) -> FibRow {
+    let (kind, next_hops) = match &r.kind {
+        FibKind::Unicast(nh) => ("unicast", nh.clone()),
+        FibKind::Blackhole => ("blackhole", Vec::new()),
+    };
+    FibRow {
+        prefix: prefix_str(&r.prefix),
+        kind: kind.to_string(),
+        next_hops,
+    }
+}

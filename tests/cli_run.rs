@@ -1,0 +1,268 @@
+//! `wren run` and `wren show` as processes: two daemons on 127.0.0.41 and 127.0.0.42
+//! peer with each other, and `wren show ... -o json` over the control socket shows the
+//! session, the routes and the FIB with the documented schemas.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const PORT: u16 = 21180;
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A `wren run` process, killed (by its PID) if the test ends early.
+struct Daemon {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wren-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn config(dir: &Path, me: &str, other: &str, block: &str) -> PathBuf {
+    let socket = dir.join(format!("{me}.sock"));
+    let text = format!(
+        r#"[router]
+asn = 64512
+router_id = "127.0.0.{me}"
+listen = ["127.0.0.{me}:{PORT}"]
+
+[[peer]]
+name = "n{other}"
+address = "127.0.0.{other}"
+asn = 64512
+port = {PORT}
+source_address = "127.0.0.{me}"
+families = ["ipv4"]
+hold_time = 9
+
+[[originate]]
+prefix = "{block}"
+
+[control]
+socket = "{}"
+
+[fib]
+enabled = false
+"#,
+        socket.display()
+    );
+    let path = dir.join(format!("n{me}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn start(dir: &Path, me: &str, other: &str, block: &str) -> Daemon {
+    let cfg = config(dir, me, other, block);
+    let log = std::fs::File::create(dir.join(format!("n{me}.log"))).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_wren"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .env("WREN_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start wren run");
+    Daemon {
+        child,
+        socket: dir.join(format!("{me}.sock")),
+    }
+}
+
+fn show(socket: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wren"))
+        .arg("show")
+        .args(args)
+        .arg("--socket")
+        .arg(socket)
+        .output()
+        .expect("run wren show")
+}
+
+fn show_json(socket: &Path, args: &[&str]) -> Option<Value> {
+    let mut a = args.to_vec();
+    a.extend(["-o", "json"]);
+    let out = show(socket, &a);
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+/// Poll `f` until it returns Some, or panic after WAIT with the daemons' logs.
+fn until<T>(dir: &Path, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let t0 = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if t0.elapsed() > WAIT {
+            let logs: Vec<String> = ["n41.log", "n42.log"]
+                .iter()
+                .map(|l| std::fs::read_to_string(dir.join(l)).unwrap_or_default())
+                .collect();
+            panic!("timed out waiting for {what}\n{}", logs.join("\n-----\n"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn sigterm(d: &mut Daemon) -> std::process::ExitStatus {
+    let pid = d.child.id() as libc::pid_t;
+    // SAFETY: kill(2) on the PID of a child we started and have not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let t0 = Instant::now();
+    loop {
+        if let Some(st) = d.child.try_wait().unwrap() {
+            return st;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn established(socket: &Path) -> Option<Value> {
+    let v = show_json(socket, &["peers"])?;
+    (v[0]["state"] == "established").then_some(v)
+}
+
+#[test]
+fn two_daemons_peer_and_answer_show() {
+    let dir = tmpdir("run");
+    let mut a = start(&dir, "41", "42", "10.65.1.0/26");
+    let mut b = start(&dir, "42", "41", "10.65.1.64/26");
+    let peers = until(&dir, "a session", || established(&a.socket));
+    let p = &peers[0];
+    let mut keys: Vec<&String> = p.as_object().unwrap().keys().collect();
+    keys.sort();
+    let want = [
+        "accepted",
+        "address",
+        "advertised",
+        "asn",
+        "families",
+        "last_down",
+        "name",
+        "received",
+        "stale",
+        "state",
+        "uptime_secs",
+    ];
+    assert_eq!(keys, want);
+    assert_eq!(p["name"], "n42");
+    assert_eq!(p["address"], "127.0.0.42");
+    assert_eq!(p["asn"], 64512);
+    assert_eq!(p["families"], serde_json::json!(["ipv4-unicast"]));
+
+    let fib = until(&dir, "b's block in a's FIB", || {
+        let f = show_json(&a.socket, &["fib"])?;
+        let row = f
+            .as_array()?
+            .iter()
+            .find(|r| r["prefix"] == "10.65.1.64/26")?;
+        Some(row.clone())
+    });
+    assert_eq!(fib["kind"], "unicast");
+    assert_eq!(fib["next_hops"], serde_json::json!(["127.0.0.42"]));
+
+    let routes = show_json(&a.socket, &["routes"]).unwrap();
+    let learned = routes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["prefix"] == "10.65.1.64/26")
+        .expect("b's route in a's RIB");
+    assert_eq!(learned["peer"], "n42");
+    assert_eq!(learned["best"], true);
+    assert_eq!(learned["next_hop"], "127.0.0.42");
+    assert_eq!(learned["attrs"]["local_pref"], 100);
+    let own = routes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["prefix"] == "10.65.1.0/26");
+    assert_eq!(own.expect("a's own route")["peer"], "local");
+
+    let adv = show_json(&a.socket, &["routes", "--peer", "n42", "--advertised"]).unwrap();
+    let adv = adv.as_array().unwrap();
+    assert!(
+        adv.iter()
+            .any(|r| r["prefix"] == "10.65.1.0/26" && r["peer"] == "n42"),
+        "{adv:?}"
+    );
+    assert!(
+        !adv.iter().any(|r| r["prefix"] == "10.65.1.64/26"),
+        "iBGP: not sent back"
+    );
+
+    let table = String::from_utf8(show(&b.socket, &["peers"]).stdout).unwrap();
+    assert!(
+        table.contains("n41") && table.contains("established"),
+        "{table}"
+    );
+    let status = show_json(&b.socket, &["status"]).unwrap();
+    assert_eq!(status["established"], 1);
+
+    // SIGTERM: Cease to the peer, socket removed, exit 0.
+    assert!(sigterm(&mut a).success());
+    assert!(!a.socket.exists(), "socket file left behind");
+    let down = until(&dir, "b to see the Cease", || {
+        let v = show_json(&b.socket, &["peers"])?;
+        let why = v[0]["last_down"].as_str()?.to_string();
+        Some(why)
+    });
+    assert!(down.contains("NOTIFICATION"), "{down}");
+    assert!(sigterm(&mut b).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn run_refuses_a_bad_config_like_check() {
+    let dir = tmpdir("run-bad");
+    let p = dir.join("bad.toml");
+    std::fs::write(
+        &p,
+        "[router]\nasn = 64512\n[[peer]]\naddress = \"198.18.0.2\"\nasn = 65001\nhold_time = 2\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wren"))
+        .args(["run", "--config"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("bad.toml") && err.contains("peer[0].hold_time") && err.contains("RFC 4271"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn show_without_a_daemon_names_the_socket() {
+    let dir = tmpdir("show-none");
+    let sock = dir.join("nobody.sock");
+    let out = show(&sock, &["peers"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("nobody.sock"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
