@@ -290,7 +290,7 @@ start_wren() {
 	render "$tpl" "$conf" "SOCK=$WORK/$name.sock" "$@"
 	IO_KIND[$name]=wren IO_CONF[$name]=$conf
 	log "start wren $name in $node"
-	spawn "$node" "$name" env WREN_LOG="${WREN_LOG:-info}" "$WREN_BIN" run --config "$conf"
+	spawn "$node" "$name" env WREN_LOG="${WREN_LOG:-info}" NO_COLOR=1 "$WREN_BIN" run --config "$conf"
 	started_ok "$name" test -S "$WORK/$name.sock"
 }
 

@@ -60,6 +60,7 @@ export WREN_BIN
 
 logs=${WREN_INTEROP_LOGS:-$(mktemp -d /tmp/wren-interop-logs.XXXX)}
 mkdir -p "$logs"
+for c in "${selected[@]}"; do rm -f "$logs/$c.rc" "$logs/$c.log"; done
 
 # run_case NAME: run one case in its own bash with lib.sh sourced; write NAME.rc.
 run_case() {

@@ -3,7 +3,8 @@
 # - ORIGIN value 5 (§7.1) and an AS_PATH segment that overruns (§7.2) are
 #   treat-as-withdraw: the prefix goes away, the session stays up, other routes stay;
 # - a second MP_REACH_NLRI (§3 g) is a session reset: wren sends NOTIFICATION 3/1
-#   (Malformed Attribute List), which ExaBGP reports, and says so in last_down.
+#   (Malformed Attribute List), which ExaBGP reports, and `wren show peers` says so
+#   in last_down.
 need exabgp python3
 node_add w
 node_add x
@@ -42,6 +43,6 @@ wait_until "$IO_TIMEOUT" exabgp_notified exabgp 3 1 || fail "ExaBGP got no NOTIF
 log "ok: ExaBGP: $(grep -m1 '"type": "notification"' "$WORK/exabgp.recv")"
 log "ExaBGP says: $(grep -o -m1 '"reason": "peer reset[^"]*"' "$WORK/exabgp.recv")"
 exabgp_send exabgp "withdraw route 2001:db8:f201::/48 next-hop 2001:db8:1::2"
-expect_peer wren exabgp "last_down~Malformed Attribute List"
+expect_peer wren exabgp "last_down~NOTIFICATION 3/1"
 expect_no_route wren 2001:db8:f201::/48
 expect_no_route wren 2001:db8:f202::/48
