@@ -506,6 +506,25 @@ expect_route() {
 	fail "$name: no route $p $*"
 }
 
+# advertises NAME PEER PREFIX [KEY=VALUE...]: wren NAME's Adj-RIB-Out towards PEER
+# (`wren show routes --peer PEER --advertised`) has a matching path (keys as has_route).
+advertises() {
+	local name=$1 peer=$2 p=$3
+	shift 3
+	wren_cli "$name" show routes --peer "$peer" --advertised -o json 2>/dev/null |
+		python3 "$IO_CHECK" match wren "$p" "$@"
+}
+
+# expect_advertised NAME PEER PREFIX [KEY=VALUE...]: wait until advertises holds.
+expect_advertised() {
+	if wait_until "$IO_TIMEOUT" advertises "$@"; then
+		log "ok: $1 advertises to $2: $3 ${*:4}"
+		return 0
+	fi
+	advertises "$@" >&2
+	fail "$1 does not advertise to $2: $3 ${*:4}"
+}
+
 # expect_no_route NAME PREFIX: wait until NAME holds no path for PREFIX.
 expect_no_route() { expect_route "$1" "$2" paths=0; }
 

@@ -3,7 +3,8 @@
 # wren (AS 65000) and DAEMON (AS 65001 for ebgp, 65000 for ibgp) share link 1 and one
 # session over IPv<V>. Each originates one prefix; each must hold the other's with
 # the other's link address as next hop (RFC 4271 §5.1.3: the originator's address
-# on eBGP and on iBGP alike).
+# on eBGP and on iBGP alike), and wren's Adj-RIB-Out must show what it sent. Then
+# DAEMON withdraws its prefix and wren must drop it.
 
 basic() {
 	local daemon=$1 kind=$2 v=$3 vars
@@ -33,11 +34,26 @@ basic() {
 	openbgpd)
 		if [[ $v == 4 ]]; then vars+=(A4=unicast A6=none); else vars+=(A4=none A6=unicast); fi
 		start_openbgpd p peer "$here/openbgpd.conf" "${vars[@]}"
+		bgpctl_o peer network add "$P_PFX" || fail "bgpctl network add"
 		;;
 	*) fail "basic: unknown daemon $daemon" ;;
 	esac
 
+	local aspath=65001
+	[[ $kind == ibgp ]] && aspath=
 	expect_established wren peer
-	expect_route wren "$P_PFX" nh="$P_ADDR" from=peer
+	expect_route wren "$P_PFX" nh="$P_ADDR" from=peer aspath="$aspath"
+	expect_route peer "$W_PFX" nh="$W_ADDR" aspath="${aspath:+65000}"
+	expect_advertised wren peer "$W_PFX" nh="$W_ADDR" aspath="${aspath:+65000}"
+
+	log "$daemon withdraws $P_PFX"
+	case $daemon in
+	bird2) birdc -s "$WORK/peer.ctl" disable static1 >/dev/null ;;
+	frr) vtysh_frr peer -c "configure terminal" -c "router bgp $p_as" \
+		-c "address-family ipv$v unicast" -c "no network $P_PFX" ;;
+	gobgp) gobgp_cli peer global rib del -a "ipv$v" "$P_PFX" ;;
+	openbgpd) bgpctl_o peer network delete "$P_PFX" >/dev/null ;;
+	esac
+	expect_no_route wren "$P_PFX"
 	expect_route peer "$W_PFX" nh="$W_ADDR"
 }
