@@ -111,9 +111,11 @@ fn until<T>(dir: &Path, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
             return v;
         }
         if t0.elapsed() > WAIT {
-            let logs: Vec<String> = ["n41.log", "n42.log"]
-                .iter()
-                .map(|l| std::fs::read_to_string(dir.join(l)).unwrap_or_default())
+            let logs: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                .map(|l| std::fs::read_to_string(l).unwrap_or_default())
                 .collect();
             panic!("timed out waiting for {what}\n{}", logs.join("\n-----\n"));
         }
@@ -228,8 +230,55 @@ fn two_daemons_peer_and_answer_show() {
         let why = v[0]["last_down"].as_str()?.to_string();
         Some(why)
     });
-    assert!(down.contains("NOTIFICATION"), "{down}");
+    assert!(
+        down.contains("NOTIFICATION Cease/Administrative Shutdown: \"wren is shutting down\""),
+        "{down}"
+    );
     assert!(sigterm(&mut b).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The row of `prefix` in `show routes -o json`.
+fn route(socket: &Path, prefix: &str) -> Option<Value> {
+    let v = show_json(socket, &["routes"])?;
+    v.as_array()?
+        .iter()
+        .find(|r| r["prefix"] == prefix)
+        .cloned()
+}
+
+#[test]
+fn graceful_restart_keeps_a_dead_peers_routes_as_stale() {
+    let dir = tmpdir("gr");
+    let a = start(&dir, "43", "44", "10.65.2.0/26");
+    let mut b = start(&dir, "44", "43", "10.65.2.64/26");
+    until(&dir, "b's route at a", || route(&a.socket, "10.65.2.64/26"));
+    // No NOTIFICATION: the session just drops, as when a daemon restarts.
+    b.child.kill().unwrap();
+    b.child.wait().unwrap();
+    let r = until(&dir, "the route to turn stale", || {
+        route(&a.socket, "10.65.2.64/26").filter(|r| r["stale"] == true)
+    });
+    assert_eq!(r["next_hop"], "127.0.0.44");
+    let fib = show_json(&a.socket, &["fib"]).unwrap();
+    assert!(
+        fib.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["prefix"] == "10.65.2.64/26"),
+        "stale routes stay in the FIB: {fib}"
+    );
+    let peers = show_json(&a.socket, &["peers"]).unwrap();
+    assert_eq!(peers[0]["stale"], 1);
+    assert_ne!(peers[0]["state"], "established");
+    // The peer comes back: its End-of-RIB ends the stale state.
+    let _b = start(&dir, "44", "43", "10.65.2.64/26");
+    until(&dir, "a fresh route", || {
+        route(&a.socket, "10.65.2.64/26").filter(|r| r["stale"] == false)
+    });
+    let peers = show_json(&a.socket, &["peers"]).unwrap();
+    assert_eq!(peers[0]["stale"], 0);
+    drop(a);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

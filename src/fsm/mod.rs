@@ -184,9 +184,7 @@ impl fmt::Display for DownReason {
         match self {
             DownReason::Stopped => f.write_str("stopped by configuration or operator"),
             DownReason::Transport(why) => write!(f, "connection failed: {why}"),
-            DownReason::NotificationReceived(n) => {
-                write!(f, "peer sent NOTIFICATION {}/{} ({n})", n.code, n.subcode)
-            }
+            DownReason::NotificationReceived(n) => write!(f, "peer sent NOTIFICATION {n}"),
             DownReason::NotificationSent(n, why) => {
                 write!(f, "{why} (sent NOTIFICATION {}/{})", n.code, n.subcode)
             }

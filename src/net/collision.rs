@@ -230,7 +230,7 @@ impl Task {
     }
 
     /// Drop the shadow; if the peer already closed our other connection, that is a failure.
-    fn lose_shadow(&mut self, why: &str) {
+    pub(super) fn lose_shadow(&mut self, why: &str) {
         if self.shadow.take().is_none() {
             return;
         }

@@ -61,36 +61,36 @@ pub fn set_md5(fd: &impl AsRawFd, peer: IpAddr, key: Option<&[u8]>) -> io::Resul
     setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_MD5SIG, &sig)
 }
 
-/// Outgoing TTL, and with RFC 5082 GTSM the lowest TTL accepted.
-///
-/// Without GTSM packets leave with `ttl` (1 = directly connected, more for multihop).
-/// With GTSM they leave with 255 and only packets with TTL ≥ 256 - `ttl` are accepted
-/// (RFC 5082 §3: the peer is at most `ttl` hops away). IPv6 uses the hop limit.
+/// Outgoing TTL: `ttl` (1 = directly connected, more for multihop), or 255 with GTSM
+/// (RFC 5082 §3: "sending TTL ... set to 255"). IPv6 uses the hop limit.
 pub fn set_ttl(fd: &impl AsRawFd, ipv6: bool, ttl: u8, gtsm: bool) -> io::Result<()> {
-    let hops = c_int_of(ttl.max(1));
-    let (out, min) = if gtsm {
-        (255, Some(256 - hops))
-    } else {
-        (hops, None)
-    };
+    let out = if gtsm { 255 } else { c_int_of(ttl.max(1)) };
     if ipv6 {
-        setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS, &out)?;
-        if let Some(min) = min {
-            setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_MINHOPCOUNT, &min)?;
-        }
+        setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS, &out)
     } else {
-        setsockopt(fd, libc::IPPROTO_IP, libc::IP_TTL, &out)?;
-        if let Some(min) = min {
-            setsockopt(fd, libc::IPPROTO_IP, libc::IP_MINTTL, &min)?;
-        }
+        setsockopt(fd, libc::IPPROTO_IP, libc::IP_TTL, &out)
     }
-    Ok(())
 }
 
-/// Apply a transport's TTL / GTSM settings to an established (accepted) stream.
+/// RFC 5082 §3 GTSM: accept only packets with TTL ≥ 256 - `ttl` (the peer is at most
+/// `ttl` hops away, and sends with 255).
+pub fn set_min_ttl(fd: &impl AsRawFd, ipv6: bool, ttl: u8) -> io::Result<()> {
+    let min = 256 - c_int_of(ttl.max(1));
+    if ipv6 {
+        setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_MINHOPCOUNT, &min)
+    } else {
+        setsockopt(fd, libc::IPPROTO_IP, libc::IP_MINTTL, &min)
+    }
+}
+
+/// Apply a transport's TTL and GTSM settings to a connected stream.
 pub fn apply_ttl(stream: &TcpStream, t: &Transport) -> io::Result<()> {
     let ipv6 = stream.local_addr()?.is_ipv6();
-    set_ttl(stream, ipv6, t.ttl, t.gtsm)
+    set_ttl(stream, ipv6, t.ttl, t.gtsm)?;
+    if t.gtsm {
+        set_min_ttl(stream, ipv6, t.ttl)?;
+    }
+    Ok(())
 }
 
 /// Connect to the peer: bind the source address, set the MD5 key and the TTL, connect
@@ -101,6 +101,12 @@ pub async fn connect(t: &Transport, timeout: Duration) -> Result<TcpStream, Stri
         Ok(Ok(stream)) => {
             // BGP messages are small and latency matters for keepalives.
             let _ = stream.set_nodelay(true);
+            // GTSM's minimum applies once connected: a peer's listener may answer the
+            // SYN with its default TTL before its per-peer settings apply.
+            if t.gtsm {
+                set_min_ttl(&stream, t.remote.is_ipv6(), t.ttl)
+                    .map_err(|e| format!("cannot enable GTSM (RFC 5082): {e}"))?;
+            }
             Ok(stream)
         }
         Ok(Err(e)) => Err(connect_reason(t, &e)),
@@ -300,6 +306,7 @@ mod tests {
     fn gtsm_sets_min_ttl() {
         let s = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         set_ttl(&s, false, 1, true).unwrap();
+        set_min_ttl(&s, false, 1).unwrap();
         let sock = socket2::SockRef::from(&s);
         assert_eq!(sock.ttl_v4().unwrap(), 255);
         let mut min: libc::c_int = 0;

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::warn;
 
-use super::conn::set_md5;
+use super::conn::{set_md5, set_ttl};
 use super::PeerEvent;
 
 /// Pending connections the kernel queues per listening socket.
@@ -92,6 +92,9 @@ fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     if addr.is_ipv6() {
         s.set_only_v6(true)?;
     }
+    // SYN-ACKs leave with the listener's TTL: 255 satisfies peers that use GTSM
+    // (RFC 5082) from the first packet; accepted sockets get the peer's own TTL.
+    set_ttl(&s, addr.is_ipv6(), 255, true)?;
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
     s.listen(BACKLOG)?;

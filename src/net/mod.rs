@@ -1,20 +1,31 @@
 //! Sockets: the BGP listener, outgoing connections, and one task per session.
 //!
 //! ```text
-//!  listener ──Inbound{stream}──> speaker ──SessionCmd::Incoming──> session task
-//!  session task: connect (source address, TCP-MD5, TTL / GTSM), frame, decode,
+//!  listen() ──Inbound{stream}──> speaker ──SessionCmd::Incoming──> session task
+//!  spawn_session(): connect (source address, TCP-MD5, TTL / GTSM), frame, decode,
 //!                run the fsm::Session with its timers (keepalives never wait on the speaker),
 //!                write the framed bytes the speaker sends.
-//!        ──PeerEvent (State, Up, Update batch, RouteRefresh, Down)──> speaker
+//!        ──PeerEvent (State, Up, Update, RouteRefresh, Down)──> speaker
 //! ```
 //!
 //! The session task owns its socket and its [`crate::fsm::Session`]; the speaker owns
-//! everything else and learns of session changes through [`PeerEvent`]s.
+//! everything else and learns of session changes through [`PeerEvent`]s. One session's
+//! events arrive in order (`Up`, then its `Update`s, then `Down`). The task never waits
+//! for the speaker; only reading from the peer slows down when the speaker's channel is
+//! full (and the hold timer then waits too: the peer is not to blame).
+//!
+//! Files: `session.rs` (the task), `collision.rs` (incoming connections, RFC 4271 §6.8),
+//! `conn.rs` (connect, TCP-MD5, TTL / GTSM, reasons), `frame.rs` (reader and writer),
+//! `listener.rs`.
 
 mod collision;
 pub mod conn;
 mod frame;
 mod listener;
+#[cfg(test)]
+mod netns_tests;
+#[cfg(test)]
+mod script_tests;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -31,8 +42,8 @@ use crate::fsm::{DownReason, Negotiated, State};
 use crate::rib::PeerId;
 use crate::wire::{Finding, NotificationMsg, RouteRefreshMsg, UpdateMsg};
 
-/// How to reach one peer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How to reach one peer. `Debug` hides the MD5 key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Transport {
     /// Peer address and port.
     pub remote: SocketAddr,
@@ -109,6 +120,21 @@ pub enum SessionCmd {
 pub struct SessionHandle {
     pub peer: PeerId,
     tx: mpsc::UnboundedSender<SessionCmd>,
+}
+
+// ===== impl Transport =====
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("remote", &self.remote)
+            .field("local", &self.local)
+            .field("passive", &self.passive)
+            .field("ttl", &self.ttl)
+            .field("gtsm", &self.gtsm)
+            .field("md5_key", &self.md5_key.as_ref().map(|_| "<hidden>"))
+            .finish()
+    }
 }
 
 // ===== impl SessionHandle =====

@@ -402,11 +402,7 @@ impl Task {
             }
         }
         if self.shadow.as_ref().is_some_and(|s| s.deadline <= now) {
-            debug!(
-                peer = self.peer,
-                "dropping a second connection: no OPEN in time"
-            );
-            self.shadow = None;
+            self.lose_shadow("no OPEN on it in time");
         }
     }
 

@@ -21,8 +21,7 @@ use crate::wire::{
 pub(super) struct Side {
     pub h: SessionHandle,
     pub rx: mpsc::Receiver<PeerEvent>,
-    /// Kept alive for the test (dropping it stops listening).
-    #[allow(dead_code)]
+    /// Dropping it stops listening.
     pub listener: ListenerHandle,
 }
 
@@ -36,9 +35,20 @@ pub(super) struct Peer {
     pub key: Option<&'static [u8]>,
     /// Capacity of the speaker's events channel.
     pub cap: usize,
+    /// Listening port (0: any).
+    pub port: u16,
 }
 
 // ===== helper functions =====
+
+/// Log to the test output (shown for failing tests) with `WREN_LOG`, default debug.
+pub(super) fn init_log() {
+    let filter = std::env::var("WREN_LOG").unwrap_or_else(|_| "wren=debug".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
 
 pub(super) fn peer(ip: &'static str, asn: u32, expect_as: u32, id: u8) -> Peer {
     Peer {
@@ -50,6 +60,7 @@ pub(super) fn peer(ip: &'static str, asn: u32, expect_as: u32, id: u8) -> Peer {
         hold: 9,
         key: None,
         cap: 64,
+        port: 0,
     }
 }
 
@@ -74,33 +85,48 @@ pub(super) fn session_cfg(p: &Peer) -> SessionCfg {
 
 /// Bind listeners for both, then start both sessions pointed at each other.
 pub(super) async fn pair(a: &Peer, b: &Peer) -> (Side, Side) {
-    let la = bind_side(a).await;
-    let lb = bind_side(b).await;
+    pair_with(a, b, |_| {}).await
+}
+
+/// [`pair`], with `f` applied to both transports.
+pub(super) async fn pair_with(a: &Peer, b: &Peer, f: impl Fn(&mut Transport)) -> (Side, Side) {
+    init_log();
+    let la = bind_side(a, b.ip.parse().unwrap()).await;
+    let lb = bind_side(b, a.ip.parse().unwrap()).await;
     let addr_a = la.0.local_addrs()[0];
     let addr_b = lb.0.local_addrs()[0];
-    let sa = start_side(a, addr_b, la);
-    let sb = start_side(b, addr_a, lb);
+    let sa = start_side(a, addr_b, la, &f);
+    let sb = start_side(b, addr_a, lb, &f);
     (sa, sb)
+}
+
+/// One session towards `remote` (another daemon or a scripted peer).
+pub(super) async fn single(a: &Peer, remote: SocketAddr) -> Side {
+    init_log();
+    let l = bind_side(a, remote.ip()).await;
+    start_side(a, remote, l, &|_| {})
 }
 
 type Bound = (ListenerHandle, mpsc::Receiver<PeerEvent>);
 
-async fn bind_side(p: &Peer) -> Bound {
+/// Listen on `p.ip`; with a key, accept `other` signed with it.
+async fn bind_side(p: &Peer, other: IpAddr) -> Bound {
     let (tx, rx) = mpsc::channel(8);
-    let addr = SocketAddr::new(p.ip.parse().unwrap(), 0);
+    let addr = SocketAddr::new(p.ip.parse().unwrap(), p.port);
     let l = listen(&[addr], tx).await.unwrap();
     if let Some(key) = p.key {
-        l.set_md5(
-            IpAddr::from([127, 0, 0, if p.ip.ends_with(".1") { 2 } else { 1 }]),
-            Some(key),
-        )
-        .unwrap();
+        l.set_md5(other, Some(key)).unwrap();
     }
     (l, rx)
 }
 
-fn start_side(p: &Peer, remote: SocketAddr, (listener, lrx): Bound) -> Side {
-    let t = Transport {
+fn start_side(
+    p: &Peer,
+    remote: SocketAddr,
+    (listener, lrx): Bound,
+    f: &dyn Fn(&mut Transport),
+) -> Side {
+    let mut t = Transport {
         remote,
         local: Some(p.ip.parse().unwrap()),
         passive: p.passive,
@@ -108,6 +134,7 @@ fn start_side(p: &Peer, remote: SocketAddr, (listener, lrx): Bound) -> Side {
         gtsm: false,
         md5_key: p.key.map(<[u8]>::to_vec),
     };
+    f(&mut t);
     let (tx, rx) = mpsc::channel(p.cap);
     let h = spawn_session(u32::from(p.id[3]), session_cfg(p), t, tx);
     route_inbound(h.clone(), lrx);
@@ -434,4 +461,68 @@ async fn busy_speaker_does_not_stop_keepalives() {
             _ => {}
         }
     }
+}
+
+#[tokio::test]
+async fn ipv6_session_over_loopback() {
+    let a = peer("::1", 65001, 65002, 13);
+    let b = Peer {
+        passive: true,
+        ..peer("::1", 65002, 65001, 14)
+    };
+    let (mut sa, mut sb) = pair(&a, &b).await;
+    sb.h.send(SessionCmd::Start);
+    sa.h.send(SessionCmd::Start);
+    let (_, local, remote) = wait_up(&mut sa, 10).await;
+    wait_up(&mut sb, 10).await;
+    assert!(local.is_ipv6() && remote.is_ipv6());
+}
+
+/// `0.0.0.0:P` and `[::]:P` coexist (IPV6_V6ONLY), and each accepts its family.
+#[tokio::test]
+async fn dual_stack_listeners_share_a_port() {
+    let (tx, mut rx) = mpsc::channel(4);
+    let l6 = listen(&["[::]:0".parse().unwrap()], tx.clone())
+        .await
+        .unwrap();
+    let port = l6.local_addrs()[0].port();
+    let l4 = listen(&[SocketAddr::from(([0, 0, 0, 0], port))], tx)
+        .await
+        .unwrap();
+    l6.set_md5("2001:db8::1".parse().unwrap(), Some(b"k"))
+        .unwrap();
+    l6.set_md5("2001:db8::1".parse().unwrap(), None).unwrap();
+    l4.set_md5("198.18.0.9".parse().unwrap(), None).unwrap();
+    for target in ["127.0.0.1", "::1"] {
+        let addr = SocketAddr::new(target.parse().unwrap(), port);
+        let _c = TcpStream::connect(addr).await.unwrap();
+        let ev = timeout(Duration::from_secs(5), rx.recv()).await.unwrap();
+        match ev {
+            Some(PeerEvent::Inbound { local, remote, .. }) => {
+                assert_eq!(local, addr);
+                assert_eq!(remote.is_ipv6(), addr.is_ipv6());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Dropping the handles stops listening.
+    drop((l4, l6));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).await;
+    assert!(refused.is_err());
+}
+
+#[test]
+fn transport_debug_hides_the_md5_key() {
+    let t = Transport {
+        remote: "198.18.0.2:179".parse().unwrap(),
+        local: None,
+        passive: false,
+        ttl: 1,
+        gtsm: false,
+        md5_key: Some(b"s3cret".to_vec()),
+    };
+    let s = format!("{t:?}");
+    assert!(!s.contains("s3cret") && !s.contains("115, 51"), "{s}");
+    assert!(s.contains("<hidden>"));
 }

@@ -17,7 +17,6 @@ use crate::fib::FibSink;
 use crate::fsm::{DownReason, Negotiated, State};
 use crate::net::{PeerEvent, SessionCmd};
 use crate::rib::{Prefix, Rib, RibCfg};
-use crate::wire::error::{cease_sub, code};
 use crate::wire::{NotificationMsg, Prefix4, Prefix6};
 
 pub use crate::rib::PeerId;
@@ -229,6 +228,10 @@ impl Owner {
                 else => break,
             }
             self.flush();
+            // Events never starve control requests: answer the waiting ones after each batch.
+            while let Ok((req, reply)) = inp.control.try_recv() {
+                let _ = reply.send(self.answer(req));
+            }
         }
         self.shutdown(&mut inp.events).await;
     }
@@ -236,11 +239,8 @@ impl Owner {
     /// Cease to every session, then wait (briefly) until they are all Idle.
     async fn shutdown(&mut self, events: &mut mpsc::Receiver<PeerEvent>) {
         info!("shutting down: Cease (administrative shutdown) to every peer");
-        let cease = NotificationMsg {
-            code: code::CEASE,
-            subcode: cease_sub::ADMIN_SHUTDOWN,
-            data: Vec::new(),
-        };
+        // RFC 4486 §4 Administrative Shutdown, with an RFC 9003 shutdown communication.
+        let cease = NotificationMsg::admin_shutdown("wren is shutting down");
         for p in self.peers.values() {
             p.session.send(SessionCmd::Stop(Some(cease.clone())));
         }
@@ -368,7 +368,8 @@ impl Owner {
             }
         }
         if p.dynamic && !p.stale {
-            self.remove_peer(id);
+            let why = p.pending_reason.take().unwrap_or_default();
+            self.remove_peer(id, &why);
         }
     }
 
@@ -410,10 +411,14 @@ impl Owner {
         }
     }
 
-    fn remove_peer(&mut self, id: PeerId) {
+    fn remove_peer(&mut self, id: PeerId, why: &str) {
         if let Some(p) = self.peers.remove(&id) {
             p.session.send(SessionCmd::Stop(None));
-            info!("peer {}: dynamic peer removed", p.name);
+            info!(
+                "peer {}: {} -> removed (dynamic peer): {why}",
+                p.name,
+                name(p.state)
+            );
         }
     }
 
@@ -434,7 +439,7 @@ impl Owner {
                 self.rib.stale_expired(peer);
                 self.dirty = true;
                 if p.dynamic && !p.in_rib {
-                    self.remove_peer(peer);
+                    self.remove_peer(peer, "graceful restart time over");
                 }
             }
             TimerEvent::Restart { peer } => {

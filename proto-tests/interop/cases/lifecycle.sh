@@ -26,7 +26,7 @@ expect_route bird 198.18.200.0/24 nh=198.18.1.1
 # BIRD shuts the session down with a message.
 birdc -s "$WORK/bird.ctl" disable wren '"maintenance window"' >/dev/null
 expect_no_route wren 198.18.201.0/24
-expect_peer wren bird2 state!=established "last_down~6/2"
+expect_peer wren bird2 state!=established "last_down~Administrative Shutdown" "last_down~maintenance window"
 log "wren says: $(wren_peer wren bird2)"
 birdc -s "$WORK/bird.ctl" enable wren >/dev/null
 expect_route wren 198.18.201.0/24 from=bird2 nh=198.18.1.2
