@@ -460,6 +460,19 @@ exabgp_notified() {
 		grep -q "\"code\": $2, \"subcode\": $3\b"
 }
 
+# logged NAME REGEX: the daemon's log has a line matching REGEX (grep -E, case-insensitive).
+logged() { grep -Eqi "$2" "$WORK/$1.log"; }
+
+# expect_logged NAME REGEX: wait until logged; log the line, FAIL otherwise.
+expect_logged() {
+	if wait_until "$IO_TIMEOUT" logged "$1" "$2"; then
+		log "ok: $1 logged: $(grep -Ei -m1 "$2" "$WORK/$1.log")"
+		return 0
+	fi
+	tail -n 15 "$WORK/$1.log" >&2
+	fail "$1 did not log /$2/"
+}
+
 # ===================================================================== state
 
 # dump NAME [PREFIX]: the routes NAME holds, as that daemon prints them (raw).

@@ -67,6 +67,9 @@ pub struct Peer {
     pub stale: bool,
     /// A down reason not yet logged with its state change.
     pending_reason: Option<String>,
+    /// Why the speaker itself stopped the session (max_prefix): shown as the down
+    /// reason instead of the session's plain "stopped".
+    stop_reason: Option<String>,
 }
 
 /// The speaker's state.
@@ -178,6 +181,7 @@ impl Owner {
             stale_gen: 0,
             stale: false,
             pending_reason: None,
+            stop_reason: None,
         };
         self.peers.insert(id, peer);
         Ok(id)
@@ -341,7 +345,10 @@ impl Owner {
         let Some(p) = self.peers.get_mut(&id) else {
             return;
         };
-        let why = reason.to_string();
+        let why = match (p.stop_reason.take(), &reason) {
+            (Some(own), DownReason::Stopped) => own,
+            _ => reason.to_string(),
+        };
         tracing::debug!("peer {} down: {why}", p.name);
         p.last_down = Some((why.clone(), Instant::now()));
         p.down_count += 1;
@@ -473,7 +480,13 @@ impl Owner {
             self.fib.apply(&out.fib_after);
         }
         for (id, n) in out.stop {
-            if let Some(p) = self.peers.get(&id) {
+            if let Some(p) = self.peers.get_mut(&id) {
+                p.stop_reason = Some(format!(
+                    "more than max_prefix = {} prefixes received (sent NOTIFICATION {}/{})",
+                    p.cfg.max_prefix.unwrap_or(0),
+                    n.code,
+                    n.subcode
+                ));
                 warn!(
                     "peer {}: stopping the session (NOTIFICATION {}/{}); restart in {} s",
                     p.name,
