@@ -10,7 +10,7 @@
 # WREN_REQUIRE_ALL=1 a SKIPPED (no root, a daemon not installed) counts as a failure.
 #
 # Environment: WREN_BIN (default: target/debug/wren, built here with `cargo build` when
-# WREN_BIN is unset), WREN_INTEROP_JOBS (cases run at once, default 2),
+# WREN_BIN is unset), WREN_INTEROP_JOBS (cases run at once, default 3),
 # WREN_INTEROP_LOGS (directory for the case logs; default a temporary one, removed
 # when everything passed), IO_KEEP=1 (keep each case's work directory: configs, daemon
 # logs), IO_TIMEOUT (seconds each wait may take, default 30), WREN_LOG (wren's log filter).
@@ -18,7 +18,7 @@ set -uo pipefail
 IO_DIR=$(cd "$(dirname "$0")" && pwd)
 cd "$IO_DIR/../.."
 
-jobs=${WREN_INTEROP_JOBS:-2}
+jobs=${WREN_INTEROP_JOBS:-3}
 case_timeout=${WREN_INTEROP_CASE_TIMEOUT:-180}
 
 all_cases() {
