@@ -2,6 +2,9 @@
 # VALUE]` replaces the attribute ExaBGP would build). RFC 7606:
 # - ORIGIN value 5 (§7.1) and an AS_PATH segment that overruns (§7.2) are
 #   treat-as-withdraw: the prefix goes away, the session stays up, other routes stay;
+# - an MP_UNREACH_NLRI that cannot be parsed (IPv4 prefix length 33; §7.11 with §5.3)
+#   is AFI/SAFI disable: the session stays up, IPv4 routes from ExaBGP are gone and
+#   later ones ignored, IPv6 carries on;
 # - a second MP_REACH_NLRI (§3 g) is a session reset: wren sends NOTIFICATION 3/1
 #   (Malformed Attribute List), which ExaBGP reports, and `wren show peers` says so
 #   in last_down.
@@ -35,6 +38,20 @@ exabgp_downs() { grep -c '"state": "down"' "$WORK/exabgp.recv"; }
 # The session still works: a good UPDATE for the same prefix brings it back.
 exabgp_send exabgp "announce route 198.18.201.0/24 next-hop self"
 expect_route wren 198.18.201.0/24 from=exabgp nh=198.18.1.2
+
+# AFI/SAFI disable: IPv4 unicast is off for the rest of the session.
+exabgp_send exabgp "announce route 2001:db8:f203::/48 next-hop 2001:db8:1::2"
+expect_route wren 2001:db8:f203::/48 from=exabgp nh=2001:db8:1::2
+exabgp_send exabgp "announce route 198.18.204.0/24 next-hop self attribute [0x0f 0x80 0x00010121c612cb00]"
+expect_no_route wren 198.18.201.0/24
+expect_no_route wren 198.18.202.0/24
+exabgp_send exabgp "announce route 198.18.205.0/24 next-hop self"
+exabgp_send exabgp "announce route 2001:db8:f204::/48 next-hop 2001:db8:1::2"
+expect_route wren 2001:db8:f204::/48 from=exabgp nh=2001:db8:1::2
+expect_route wren 2001:db8:f203::/48 from=exabgp nh=2001:db8:1::2
+expect_no_route wren 198.18.205.0/24
+expect_peer wren exabgp state=established
+[[ $(exabgp_downs) == 0 ]] || fail "the session went down on an AFI/SAFI-disable error"
 
 # Session reset: two MP_REACH_NLRI attributes in one UPDATE.
 mp_reach=0002011020010db8000100000000000000000002003020010db8f202 # 2001:db8:f202::/48
