@@ -1,13 +1,15 @@
 # shellcheck shell=bash
 # Helpers for the interop cases: network namespaces, daemons, route assertions.
 #
-# A case script (cases/NAME.sh) is run by run.sh as `bash cases/NAME.sh` with this
-# file sourced first. It calls `io_init`, then builds its topology and asserts:
+# run.sh runs each case (cases/NAME.sh) in its own bash, after sourcing this file and
+# calling `io_init`. A case builds its topology, starts daemons, then asserts:
 #
-#   node_add w; node_add p; link_add w p 1
-#   start_wren w wren "$CASE_DIR/ebgp.wren.toml" PEER=198.18.1.2
-#   start_bird2 p bird "$CASE_DIR/ebgp.bird.conf"
-#   expect_route wren 198.18.201.0/24 nh=198.18.1.2
+#   need bird birdc
+#   node_add w; node_add b; link_add w b 1
+#   start_wren w wren "$CASE_DIR/NAME/wren.toml" VAR=VALUE
+#   start_bird2 b bird "$CASE_DIR/NAME/bird.conf"
+#   expect_route wren 198.18.201.0/24 from=bird2 nh=198.18.1.2
+#   expect_route bird 198.18.200.0/24 nh=198.18.1.1
 #
 # Every process is started through `spawn` and killed by PID; every namespace is
 # `wren-io-<case>-<pid>-<node>`; both are torn down by an EXIT trap, also on failure.
@@ -199,10 +201,12 @@ spawn() {
 	disown "$!" # no "Killed" job reports when a case kills it
 }
 
-# stop NAME [SIGNAL]: signal a daemon by PID (default TERM) and wait up to 5 s for it.
+# stop NAME [SIGNAL]: signal a daemon by PID (default TERM) and wait up to 5 s for it;
+# then SIGKILL the children it had (OpenBGPD's engines outlive a SIGKILLed parent).
 stop() {
-	local name=$1 sig=${2:-TERM} pid=${IO_PID[$1]:-}
+	local name=$1 sig=${2:-TERM} pid=${IO_PID[$1]:-} kids p
 	[[ -n $pid ]] || fail "stop: no daemon $name"
+	kids=$(pgrep -P "$pid" 2>/dev/null)
 	log "stop $name (pid $pid, SIG$sig)"
 	kill -"$sig" "$pid" 2>/dev/null
 	for _ in $(seq 50); do
@@ -210,17 +214,8 @@ stop() {
 		sleep 0.1
 	done
 	kill -0 "$pid" 2>/dev/null && fail "$name (pid $pid) still running after SIG$sig"
-	# A SIGKILLed OpenBGPD or FRR leaves children or sockets behind.
-	case ${IO_KIND[$name]} in
-	openbgpd) kill_children_of "$pid" ;;
-	esac
+	for p in $kids; do kill -KILL "$p" 2>/dev/null; done
 	return 0
-}
-
-# kill_children_of PID: SIGKILL processes whose parent is PID (OpenBGPD's engines).
-kill_children_of() {
-	local p
-	for p in $(pgrep -P "$1" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 }
 
 # started_ok NAME CMD...: wait (10 s) until CMD succeeds while the daemon runs; FAIL
@@ -446,6 +441,7 @@ start_exabgp() {
 		exabgp.daemon.user=root exabgp.daemon.daemonize=false exabgp.daemon.drop=false \
 		exabgp.log.destination=stdout exabgp.api.cli=false exabgp.tcp.delay=0 \
 		exabgp "$conf"
+	started_ok "$name" grep -q "loaded new configuration successfully" "$WORK/$name.log"
 }
 
 # exabgp_send NAME CMD: give ExaBGP an API command (through the @CMDS@ process).
