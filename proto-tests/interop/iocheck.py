@@ -5,7 +5,8 @@
   iocheck.py match KIND PREFIX KEY=VAL.. < raw   exit 0 when the routes match (see below)
   iocheck.py peer  PEER [KEY=VAL..]      < json  `wren show peers -o json`: check one peer
 
-KIND is the daemon whose output is on stdin: wren (`wren show routes -o json`), bird2 and
+KIND is the daemon whose output is on stdin: wren (`wren show routes -o json`), wren-fib
+(`wren show fib -o json`), bird2 and
 bird1 (`birdc show route [PREFIX] all`), frr (`vtysh -c 'show bgp AF unicast PREFIX json'`),
 gobgp (`gobgp global rib -a AF -j`), openbgpd (`bgpctl -j show rib`) or exabgp (the JSON
 messages ExaBGP passed to its API process, replayed). An empty PREFIX means every prefix.
@@ -23,6 +24,7 @@ match keys (every given key must hold for a path to count):
   aspath="A B"     AS path exactly ("" for an empty path)
   community=A:B    the path carries that community
   lp=N             LOCAL_PREF
+  kind=K           FIB entries (KIND wren-fib, `wren show fib -o json`): unicast|blackhole
   stale=true|false, best=true|false, path_id=N
   paths=N          exactly N matching paths (default: at least one); paths=0 means none
 peer keys: state=S, KEY=VALUE for any field (compared as text), KEY~TEXT (case-insensitive
@@ -49,6 +51,7 @@ def route(prefix, **kw):
         "aspath": None,
         "communities": None,
         "local_pref": None,
+        "kind": None,
     }
     r.update(kw)
     return r
@@ -89,6 +92,12 @@ def norm_wren(text):
             )
         )
     return out
+
+
+def norm_wren_fib(text):
+    """`wren show fib -o json`: kind and next hops per prefix."""
+    return [route(r["prefix"], next_hop=r.get("next_hops") or [], kind=r.get("kind"))
+            for r in json.loads(text or "[]")]
 
 
 BIRD_HEAD = re.compile(r"^(\S+)?\s+(.*?)\[(\S+) [^\]]*\]\s*(\*)?")
@@ -275,6 +284,7 @@ def norm_exabgp(text):
 
 NORM = {
     "wren": norm_wren,
+    "wren-fib": norm_wren_fib,
     "bird2": norm_bird,
     "bird1": norm_bird,
     "frr": norm_frr,
@@ -299,6 +309,8 @@ def path_matches(r, key, val):
         return (r["aspath"] or "").strip() == val.strip()
     if key == "community":
         return val in (r["communities"] or [])
+    if key == "kind":
+        return r["kind"] == val
     if key == "lp":
         return r["local_pref"] is not None and int(r["local_pref"]) == int(val)
     if key == "stale" and r["stale"] is None:

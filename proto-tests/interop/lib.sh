@@ -289,6 +289,10 @@ start_wren() {
 	started_ok "$name" test -S "$WORK/$name.sock"
 }
 
+# standin NAME: NAME is a BIRD 2 standing in for wren (IO_STANDIN=1): checks of what
+# only wren shows (its FIB, its Adj-RIB-Out) pass without looking.
+standin() { [[ ${IO_STANDIN:-0} == 1 && ${IO_KIND[$1]} == bird2 ]]; }
+
 # wren_cli NAME ARGS...: `wren ARGS --socket` against that wren. (A BIRD stand-in
 # answers `show peers` with its `show protocols`, which iocheck.py understands.)
 wren_cli() {
@@ -520,6 +524,7 @@ expect_route() {
 advertises() {
 	local name=$1 peer=$2 p=$3
 	shift 3
+	standin "$name" && return 0
 	wren_cli "$name" show routes --peer "$peer" --advertised -o json 2>/dev/null |
 		python3 "$IO_CHECK" match wren "$p" "$@"
 }
@@ -532,6 +537,25 @@ expect_advertised() {
 	fi
 	advertises "$@" >&2
 	fail "$1 does not advertise to $2: $3 ${*:4}"
+}
+
+# in_fib NAME PREFIX [KEY=VALUE...]: wren NAME's FIB (`wren show fib`) has PREFIX with
+# those next hops (nh=ADDR, one per key) and kind; paths=0: not there.
+in_fib() {
+	local name=$1 p=$2
+	shift 2
+	standin "$name" && return 0
+	wren_cli "$name" show fib -o json 2>/dev/null | python3 "$IO_CHECK" match wren-fib "$p" "$@"
+}
+
+# expect_fib NAME PREFIX [KEY=VALUE...]: wait until in_fib holds.
+expect_fib() {
+	if wait_until "$IO_TIMEOUT" in_fib "$@"; then
+		log "ok: $1 FIB: $2 ${*:3}"
+		return 0
+	fi
+	in_fib "$@" >&2
+	fail "$1 FIB: no $2 ${*:3}"
 }
 
 # expect_no_route NAME PREFIX: wait until NAME holds no path for PREFIX.

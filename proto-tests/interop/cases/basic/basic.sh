@@ -3,8 +3,8 @@
 # wren (AS 65000) and DAEMON (AS 65001 for ebgp, 65000 for ibgp) share link 1 and one
 # session over IPv<V>. Each originates one prefix; each must hold the other's with
 # the other's link address as next hop (RFC 4271 §5.1.3: the originator's address
-# on eBGP and on iBGP alike), and wren's Adj-RIB-Out must show what it sent. Then
-# DAEMON withdraws its prefix and wren must drop it.
+# on eBGP and on iBGP alike); wren's FIB has it, and wren's Adj-RIB-Out shows what it
+# sent. Then DAEMON withdraws its prefix and wren must drop it (and from its FIB).
 
 basic() {
 	local daemon=$1 kind=$2 v=$3 vars
@@ -43,6 +43,7 @@ basic() {
 	[[ $kind == ibgp ]] && aspath=
 	expect_established wren peer
 	expect_route wren "$P_PFX" nh="$P_ADDR" from=peer aspath="$aspath"
+	expect_fib wren "$P_PFX" nh="$P_ADDR" kind=unicast
 	expect_route peer "$W_PFX" nh="$W_ADDR" aspath="${aspath:+65000}"
 	expect_advertised wren peer "$W_PFX" nh="$W_ADDR" aspath="${aspath:+65000}"
 
@@ -55,5 +56,6 @@ basic() {
 	openbgpd) bgpctl_o peer network delete "$P_PFX" >/dev/null ;;
 	esac
 	expect_no_route wren "$P_PFX"
+	expect_fib wren "$P_PFX" paths=0
 	expect_route peer "$W_PFX" nh="$W_ADDR"
 }
