@@ -25,7 +25,7 @@ match keys (every given key must hold for a path to count):
   community=A:B    the path carries that community
   lp=N             LOCAL_PREF
   kind=K           FIB entries (KIND wren-fib, `wren show fib -o json`): unicast|blackhole
-  stale=true|false, best=true|false, path_id=N
+  stale=true|false, best=true|false, multipath=true|false (wren), path_id=N
   paths=N          exactly N matching paths (default: at least one); paths=0 means none
 peer keys: state=S, KEY=VALUE for any field (compared as text), KEY~TEXT (case-insensitive
 substring of the field), KEY!=VALUE.
@@ -52,6 +52,7 @@ def route(prefix, **kw):
         "communities": None,
         "local_pref": None,
         "kind": None,
+        "multipath": None,
     }
     r.update(kw)
     return r
@@ -70,6 +71,13 @@ def aspath_text(segments):
     return " ".join(out)
 
 
+def community_text(c):
+    """A community as "A:B" (wren's JSON has the 32-bit number)."""
+    if isinstance(c, int):
+        return "%d:%d" % (c >> 16, c & 0xFFFF)
+    return str(c)
+
+
 def norm_wren(text):
     out = []
     for r in json.loads(text or "[]"):
@@ -86,8 +94,9 @@ def norm_wren(text):
                 originator=a.get("originator_id"),
                 cluster=a.get("cluster_list"),
                 aspath=aspath_text(a.get("as_path")),
-                communities=[str(c) for c in comms] if comms is not None else None,
+                communities=[community_text(c) for c in comms] if comms is not None else None,
                 local_pref=a.get("local_pref"),
+                multipath=r.get("multipath"),
                 **{"from": r.get("peer")},
             )
         )
@@ -315,7 +324,7 @@ def path_matches(r, key, val):
         return r["local_pref"] is not None and int(r["local_pref"]) == int(val)
     if key == "stale" and r["stale"] is None:
         return True  # BIRD does not show staleness (a BIRD stand-in for wren)
-    if key in ("stale", "best"):
+    if key in ("stale", "best", "multipath"):
         return r[key] is not None and bool(r[key]) == (val == "true")
     if key == "path_id":
         return r["path_id"] is not None and int(r["path_id"]) == int(val)
