@@ -25,6 +25,8 @@ pub use crate::rib::PeerId;
 const DRAIN: usize = 256;
 /// After a session is stopped for too many prefixes, start it again after this long.
 const MAX_PREFIX_RESTART: Duration = Duration::from_secs(60);
+/// How long a stop waits for the connections' writers to send their Cease.
+const WRITER_FLUSH: Duration = Duration::from_millis(200);
 
 /// Timers fire as events back into the loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +258,11 @@ impl Owner {
             }
         }
         self.flush();
+        // A session is Idle as soon as it has queued its Cease; the connection's writer
+        // task sends it afterwards. Give the writers a moment before the runtime (and
+        // they with it) goes away, or the peer sees the TCP close without the Cease
+        // (interop `lifecycle` case: about one stop in seven lost it).
+        tokio::time::sleep(WRITER_FLUSH).await;
     }
 
     // ===== inputs =====
