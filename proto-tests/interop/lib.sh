@@ -91,11 +91,12 @@ skip() {
 	exit 77
 }
 
-# need CMD...: SKIPPED unless root and every CMD is an executable or on PATH.
+# need CMD...: SKIPPED unless root and every CMD (and python3, ip) is an executable or
+# on PATH.
 need() {
 	[[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces)"
 	local c
-	for c in "$@"; do
+	for c in python3 ip "$@"; do
 		if [[ $c == /* ]]; then
 			[[ -x $c ]] || skip "missing $c"
 		else

@@ -8,7 +8,7 @@
 # - a second MP_REACH_NLRI (§3 g) is a session reset: wren sends NOTIFICATION 3/1
 #   (Malformed Attribute List), which ExaBGP reports, and `wren show peers` says so
 #   in last_down.
-need exabgp python3
+need exabgp
 node_add w
 node_add x
 link_add w x 1
