@@ -3,7 +3,10 @@
 #   1. cargo test --all-targets --no-fail-fast: unit tests, integration tests, the wire vector runner, and
 #      every criterion bench once in test mode (so the benches are checked to work);
 #   2. cargo test --doc;
-#   3. the fuzz targets: seed the corpus from the vectors, build, run each for a short smoke
+#   3. the interop suite (proto-tests/interop/run.sh): wren against real BIRD 2, BIRD 1.6,
+#      FRR, GoBGP, OpenBGPD and ExaBGP in network namespaces (needs root and the daemons;
+#      .ci/run installs them);
+#   4. the fuzz targets: seed the corpus from the vectors, build, run each for a short smoke
 #      time (WREN_FUZZ_SECONDS, default 30; 0 = build only).
 # Every step runs even if an earlier one failed; a summary lists each step's result and time.
 # A step whose tool is missing is SKIPPED loudly; with WREN_REQUIRE_ALL=1 (set by .ci/run) a
@@ -62,6 +65,16 @@ run_step "cargo test --all-targets (incl. wire vectors; benches run once in test
   cargo_tests --all-targets --no-fail-fast
 run_step "cargo test --doc" cargo_tests --doc
 
+# The interop cases print `interop: N passed, N failed, N skipped`; kept for the totals.
+interop_log=$(mktemp)
+trap 'rm -f "$test_log" "$interop_log"' EXIT
+interop() { proto-tests/interop/run.sh 2>&1 | tee "$interop_log"; return "${PIPESTATUS[0]}"; }
+if [ "$(id -u)" -ne 0 ]; then
+  skip_step "interop (proto-tests/interop/run.sh)" "needs root for network namespaces"
+else
+  run_step "interop: wren against real daemons (proto-tests/interop/run.sh)" interop
+fi
+
 if ! cargo +nightly --version >/dev/null 2>&1; then
   skip_step "fuzz targets" "no nightly toolchain (rustup toolchain install nightly)"
 elif ! cargo fuzz --version >/dev/null 2>&1; then
@@ -72,8 +85,10 @@ fi
 
 printf '\n==> summary (%ss in total)\n' $((SECONDS - started))
 printf '  %s\n' "${results[@]}"
-# One closing line with the totals of every cargo test binary above.
+# One closing line with the totals of every cargo test binary and interop case above.
 read -r passed failed_tests < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$test_log" |
   awk '{p += $1; f += $2} END {print p + 0, f + 0}')
-printf '\ntests: %s passed, %s failed\n' "$passed" "$failed_tests"
+read -r io_passed io_failed < <(sed -n 's/^interop: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$interop_log" |
+  awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+printf '\ntests: %s passed, %s failed\n' "$((passed + io_passed))" "$((failed_tests + io_failed))"
 exit "$failed"

@@ -83,7 +83,7 @@ impl Task {
             ConnEvent::Msg {
                 msg: Message::Notification(n),
                 ..
-            } => self.lose_shadow(&format!("the peer sent NOTIFICATION {n:?}")),
+            } => self.lose_shadow(&format!("the peer sent NOTIFICATION {n}")),
             ConnEvent::ReadFailed(ReadError::Wire(e)) => self.lose_shadow(&e.reason),
             ConnEvent::ReadFailed(ReadError::Transport(why)) | ConnEvent::WriteFailed(why) => {
                 self.lose_shadow(&why)

@@ -25,6 +25,8 @@ pub use crate::rib::PeerId;
 const DRAIN: usize = 256;
 /// After a session is stopped for too many prefixes, start it again after this long.
 const MAX_PREFIX_RESTART: Duration = Duration::from_secs(60);
+/// How long a stop waits for the connections' writers to send their Cease.
+const WRITER_FLUSH: Duration = Duration::from_millis(200);
 
 /// Timers fire as events back into the loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,9 @@ pub struct Peer {
     pub stale: bool,
     /// A down reason not yet logged with its state change.
     pending_reason: Option<String>,
+    /// Why the speaker itself stopped the session (max_prefix): shown as the down
+    /// reason instead of the session's plain "stopped".
+    stop_reason: Option<String>,
 }
 
 /// The speaker's state.
@@ -179,6 +184,7 @@ impl Owner {
             stale_gen: 0,
             stale: false,
             pending_reason: None,
+            stop_reason: None,
         };
         self.peers.insert(id, peer);
         Ok(id)
@@ -253,6 +259,11 @@ impl Owner {
             }
         }
         self.flush();
+        // A session is Idle as soon as it has queued its Cease; the connection's writer
+        // task sends it afterwards. Give the writers a moment before the runtime (and
+        // they with it) goes away, or the peer sees the TCP close without the Cease
+        // (interop `lifecycle` case: about one stop in seven lost it).
+        tokio::time::sleep(WRITER_FLUSH).await;
     }
 
     // ===== inputs =====
@@ -342,7 +353,10 @@ impl Owner {
         let Some(p) = self.peers.get_mut(&id) else {
             return;
         };
-        let why = reason.to_string();
+        let why = match (p.stop_reason.take(), &reason) {
+            (Some(own), DownReason::Stopped) => own,
+            _ => reason.to_string(),
+        };
         tracing::debug!("peer {} down: {why}", p.name);
         p.last_down = Some((why.clone(), Instant::now()));
         p.down_count += 1;
@@ -474,7 +488,13 @@ impl Owner {
             self.fib.apply(&out.fib_after);
         }
         for (id, n) in out.stop {
-            if let Some(p) = self.peers.get(&id) {
+            if let Some(p) = self.peers.get_mut(&id) {
+                p.stop_reason = Some(format!(
+                    "more than max_prefix = {} prefixes received (sent NOTIFICATION {}/{})",
+                    p.cfg.max_prefix.unwrap_or(0),
+                    n.code,
+                    n.subcode
+                ));
                 warn!(
                     "peer {}: stopping the session (NOTIFICATION {}/{}); restart in {} s",
                     p.name,

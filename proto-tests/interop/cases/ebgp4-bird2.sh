@@ -1,0 +1,5 @@
+# ebgp4-bird2: EBGP over IPv4 with BIRD 2 (wren AS 65000, BIRD 2 AS 65001). Each side originates one
+# prefix and must hold the other's with the other's link address as next hop.
+need bird birdc
+source "$CASE_DIR/basic/basic.sh"
+basic bird2 ebgp 4

@@ -1,0 +1,5 @@
+# ibgp4-bird2: IBGP over IPv4 with BIRD 2 (both AS 65000). Each side originates one
+# prefix and must hold the other's with the other's link address as next hop.
+need bird birdc
+source "$CASE_DIR/basic/basic.sh"
+basic bird2 ibgp 4
