@@ -26,6 +26,14 @@ pub trait FibSink: Send {
 
     /// The routes the FIB holds (or has been asked to hold), prefixes in order.
     fn routes(&self) -> Vec<FibRoute>;
+
+    /// The initial sync after a start is complete: routes adopted from an earlier run that
+    /// nobody re-announced can go.
+    fn sync_done(&mut self) {}
+
+    /// The speaker stops: finish the queued writes (and without `persist`, remove our
+    /// routes) before returning.
+    fn close(&mut self) {}
 }
 
 impl FibSink for netlink::NetlinkFib {
@@ -35,6 +43,14 @@ impl FibSink for netlink::NetlinkFib {
 
     fn routes(&self) -> Vec<FibRoute> {
         netlink::NetlinkFib::routes(self)
+    }
+
+    fn sync_done(&mut self) {
+        netlink::NetlinkFib::sync_done(self)
+    }
+
+    fn close(&mut self) {
+        netlink::NetlinkFib::close_in_place(self);
     }
 }
 

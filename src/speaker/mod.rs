@@ -18,6 +18,7 @@ mod host;
 mod io;
 mod owner;
 mod peer;
+mod sync;
 mod view;
 
 use std::time::Duration;

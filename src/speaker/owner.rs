@@ -11,6 +11,7 @@ use tracing::{info, warn};
 use super::host::Host;
 use super::io::{SessionTx, Sessions};
 use super::peer::{self, SessionAddrs};
+use super::sync::{InitialSync, INITIAL_SYNC_MAX};
 use super::ControlMsg;
 use crate::config::{Config, PeerAddress, PeerCfg};
 use crate::fib::FibSink;
@@ -35,6 +36,8 @@ pub enum TimerEvent {
     StaleExpired { peer: PeerId, gen: u64 },
     /// Start the session again (after a `max_prefix` stop).
     Restart { peer: PeerId },
+    /// The initial kernel sync waited long enough for absent peers.
+    InitialSyncTimeout,
 }
 
 /// The loop's input channels.
@@ -90,6 +93,8 @@ pub struct Owner {
     next_id: PeerId,
     timers: mpsc::UnboundedSender<TimerEvent>,
     pub started: Instant,
+    /// End-of-RIBs still owed before the FIB drops the routes it adopted at start.
+    sync: InitialSync,
 }
 
 // ===== impl Owner: setup and loop =====
@@ -125,8 +130,10 @@ impl Owner {
             next_id: 1,
             timers,
             started: Instant::now(),
+            sync: InitialSync::default(),
         };
         owner.add_configured_peers()?;
+        owner.sync = InitialSync::new(owner.peers.keys().copied());
         Ok(owner)
     }
 
@@ -201,6 +208,11 @@ impl Owner {
         for p in self.peers.values() {
             p.session.send(SessionCmd::Start);
         }
+        let timers = self.timers.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(INITIAL_SYNC_MAX).await;
+            let _ = timers.send(TimerEvent::InitialSyncTimeout);
+        });
         info!(
             "speaker started: AS {}, router ID {}, {} peers, {} ranges, {} originated prefixes",
             self.local_as,
@@ -258,12 +270,16 @@ impl Owner {
                 _ => break,
             }
         }
-        self.flush();
+        // No flush here: the sessions going down withdraw their routes in the RIB, and
+        // that must not reach the kernel (`persist` keeps them; without it `close` removes
+        // them all below).
         // A session is Idle as soon as it has queued its Cease; the connection's writer
         // task sends it afterwards. Give the writers a moment before the runtime (and
         // they with it) goes away, or the peer sees the TCP close without the Cease
         // (interop `lifecycle` case: about one stop in seven lost it).
         tokio::time::sleep(WRITER_FLUSH).await;
+        // Without `persist`, the kernel FIB removes our routes now.
+        self.fib.close();
     }
 
     // ===== inputs =====
@@ -283,6 +299,9 @@ impl Owner {
                 findings,
             } => {
                 if self.peers.get(&peer).is_some_and(|p| p.in_rib) {
+                    if let Some(family) = msg.end_of_rib() {
+                        self.sync.end_of_rib(peer, family);
+                    }
                     self.rib.update(peer, msg, &findings);
                     self.dirty = true;
                 }
@@ -342,6 +361,7 @@ impl Owner {
             self.local_as,
             &self.host,
         );
+        self.sync.up(id, &neg.families);
         p.neg = Some(neg);
         p.in_rib = true;
         p.known = true;
@@ -439,6 +459,13 @@ impl Owner {
 
     pub fn on_timer(&mut self, t: TimerEvent) {
         match t {
+            TimerEvent::InitialSyncTimeout => {
+                if self.sync.take_ready(true) {
+                    info!("initial sync: not every peer sent End-of-RIB within {} s; the kernel FIB drops the routes nobody re-announced", INITIAL_SYNC_MAX.as_secs());
+                    self.flush_now();
+                    self.fib.sync_done();
+                }
+            }
             TimerEvent::StaleExpired { peer, gen } => {
                 let Some(p) = self.peers.get_mut(&peer) else {
                     return;
@@ -469,9 +496,16 @@ impl Owner {
 
     /// Decide what changed and carry it out: FIB, sends, FIB after, stops.
     pub fn flush(&mut self) {
-        if !self.dirty {
-            return;
+        if self.dirty {
+            self.flush_now();
         }
+        if self.sync.take_ready(false) {
+            info!("initial sync done: every configured peer sent End-of-RIB");
+            self.fib.sync_done();
+        }
+    }
+
+    fn flush_now(&mut self) {
         self.dirty = false;
         let out = self.rib.flush();
         if !out.fib.is_empty() {

@@ -309,6 +309,16 @@ impl NetlinkFib {
         s
     }
 
+    /// [`NetlinkFib::close`] through a reference, for the speaker's shutdown: waits for
+    /// the worker thread to finish (it must not be a tokio `blocking_recv`, which would
+    /// panic inside the runtime).
+    pub fn close_in_place(&mut self) {
+        if self.thread.is_some() {
+            let _done = self.close_cmd();
+            self.join();
+        }
+    }
+
     fn close_cmd(&self) -> oneshot::Receiver<FibStats> {
         let (tx, rx) = oneshot::channel();
         self.send(Cmd::Close {
