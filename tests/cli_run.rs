@@ -57,7 +57,7 @@ prefix = "{block}"
 socket = "{}"
 
 [fib]
-enabled = false
+dry_run = true
 "#,
         socket.display()
     );

@@ -81,9 +81,13 @@ fn init_tracing() {
 }
 
 /// The kernel FIB when `[fib] enabled` (routes with `[fib] protocol` in `[fib] table`),
-/// else the in-memory one (nothing is written to the kernel).
+/// else the in-memory one (nothing is written to the kernel; with `dry_run` it holds what
+/// would be installed, without `enabled` nothing).
 fn open_fib(cfg: &Config) -> Result<Box<dyn FibSink>, String> {
-    if !cfg.fib.enabled {
+    if !cfg.fib.enabled || cfg.fib.dry_run {
+        if cfg.fib.enabled {
+            info!("[fib] dry_run: routes are kept in memory only (wren show fib)");
+        }
         return Ok(Box::new(MemFib::new()));
     }
     let fib = NetlinkFib::start(NetlinkFibCfg::from_config(&cfg.fib)).map_err(|e| {

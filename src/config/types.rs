@@ -122,6 +122,9 @@ pub struct FibCfg {
     pub ecmp_max: u16,
     /// Leave routes in the kernel when wren exits (like BIRD's `persist`).
     pub persist: bool,
+    /// Keep the FIB in memory only (`wren show fib` shows what would be installed) and
+    /// never write the kernel. Needs no privileges.
+    pub dry_run: bool,
 }
 
 /// Where the desired config comes from.
@@ -388,6 +391,7 @@ impl Default for FibCfg {
             ecmp: true,
             ecmp_max: 16,
             persist: true,
+            dry_run: false,
         }
     }
 }

@@ -59,7 +59,8 @@ pub struct RibCfg {
     /// Most next hops in one ECMP set installed in the FIB; 1 turns multipath off.
     pub multipath: usize,
     /// Compute FIB changes. Off when no FIB consumes them (`[fib] enabled = false`): a
-    /// route reflector or relay then keeps no forwarding state at all.
+    /// route reflector or relay then keeps no forwarding state at all. (`dry_run` keeps
+    /// them, in memory.)
     pub fib: bool,
 }
 
