@@ -43,6 +43,9 @@ io_init() {
 	WORK=${IO_WORK:-$(mktemp -d "/tmp/wren-io-$IO_CASE-$$.XXXX")}
 	mkdir -p "$WORK"
 	chmod 755 "$WORK"
+	# The case log, for `log` wherever it runs: a trap can fire inside a command whose
+	# output goes to /dev/null (wait_until), and the cleanup must still be logged.
+	exec {IO_LOG_FD}>&2
 	trap io_cleanup EXIT
 	trap 'exit 130' INT TERM
 	log "case $IO_CASE, work directory $WORK"
@@ -76,8 +79,8 @@ io_cleanup() {
 	return "$rc"
 }
 
-# log MSG...: a timestamped line on stderr (the case log).
-log() { printf '%s %s\n' "$(date +%T.%3N)" "$*" >&2; }
+# log MSG...: a timestamped line in the case log (stderr when io_init ran).
+log() { printf '%s %s\n' "$(date +%T.%3N)" "$*" >&"${IO_LOG_FD:-2}"; }
 
 # fail MSG...: end the case as FAIL.
 fail() {
