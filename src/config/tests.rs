@@ -83,6 +83,21 @@ fn ecmp_limit_is_checked_and_off_means_one_path() {
 }
 
 #[test]
+fn device_routes_parse_and_are_checked() {
+    let c = p("[router]\nasn = 1\n[[fib.device_route]]\nprefix = \"10.65.0.0/16\"\ndevice = \"tunl0\"\ncross_subnet = true\n").unwrap();
+    assert_eq!(c.fib.device_route.len(), 1);
+    assert_eq!(c.fib.device_route[0].device, "tunl0");
+    assert!(c.fib.device_route[0].cross_subnet);
+    let rules = crate::fib::netlink::NetlinkFibCfg::from_config(&c.fib).rules;
+    assert_eq!(rules[0].prefix.to_string(), "10.65.0.0/16");
+    assert!(rules[0].cross_subnet_only);
+    let errs = v("[router]\nasn = 1\n[[fib.device_route]]\nprefix = \"10.65.0.1/16\"\ndevice = \"a-very-long-device-name\"\n").unwrap_err();
+    let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+    assert!(keys.contains(&"fib.device_route[0].prefix"), "{keys:?}");
+    assert!(keys.contains(&"fib.device_route[0].device"), "{keys:?}");
+}
+
+#[test]
 fn ebgp_without_policy_warns_rfc8212() {
     let w = v("[router]\nasn = 64512\n[[peer]]\naddress = \"198.18.0.2\"\nasn = 65001\n").unwrap();
     assert_eq!(w.len(), 2);

@@ -125,6 +125,22 @@ pub struct FibCfg {
     /// Keep the FIB in memory only (`wren show fib` shows what would be installed) and
     /// never write the kernel. Needs no privileges.
     pub dry_run: bool,
+    /// `[[fib.device_route]]`: routes within a prefix go via a device, onlink (IPIP). First
+    /// match wins.
+    pub device_route: Vec<DeviceRouteCfg>,
+}
+
+/// `[[fib.device_route]]`: install routes within `prefix` as `via <next hop> dev <device>
+/// onlink`, e.g. Calico's IPIP pools through `tunl0`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRouteCfg {
+    pub prefix: IpNet,
+    pub device: String,
+    /// Only when the next hop is outside our connected subnets (Calico CrossSubnet);
+    /// next hops on a connected subnet are routed directly.
+    #[serde(default)]
+    pub cross_subnet: bool,
 }
 
 /// Where the desired config comes from.
@@ -392,6 +408,7 @@ impl Default for FibCfg {
             ecmp_max: 16,
             persist: true,
             dry_run: false,
+            device_route: Vec::new(),
         }
     }
 }

@@ -281,6 +281,28 @@ fn check_fib(c: &mut Checker, f: &FibCfg) {
             format!("{} is out of range: 1..=256 next hops", f.ecmp_max),
         );
     }
+    for (i, r) in f.device_route.iter().enumerate() {
+        if r.prefix != r.prefix.trunc() {
+            c.error(
+                format!("fib.device_route[{i}].prefix"),
+                format!(
+                    "{} has host bits set (did you mean {}?)",
+                    r.prefix,
+                    r.prefix.trunc()
+                ),
+            );
+        }
+        // IFNAMSIZ is 16 including the terminating NUL.
+        if r.device.is_empty() || r.device.len() > 15 || r.device.contains(['/', ' ']) {
+            c.error(
+                format!("fib.device_route[{i}].device"),
+                format!(
+                    "{:?} is not a Linux interface name (1-15 characters, no '/' or space)",
+                    r.device
+                ),
+            );
+        }
+    }
     if f.table == 0 || f.table == 255 {
         c.error(
             "fib.table",

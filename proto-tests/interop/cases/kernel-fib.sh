@@ -1,5 +1,6 @@
 # kernel-fib: wren's routes in the real kernel (protocol 186, table main). BIRD 2's route
-# is installed via BIRD's address and wren's own block as a blackhole; a foreign static
+# is installed via BIRD's address, onlink through `tunl0` as a `[[fib.device_route]]`
+# asks (a veth stands in for the IPIP device), and wren's own block as a blackhole; a foreign static
 # route is never touched. wren stops with `persist = true`: its routes stay. It starts
 # again with another block: after BIRD's End-of-RIB (the initial sync) the old block is
 # gone, the new one is there, and the unchanged route saw no kernel write at all. With
@@ -8,13 +9,16 @@ need bird birdc ip
 node_add w
 node_add b
 link_add w b 1
+ip -n "$(ns w)" link add tunl0 type veth peer name tunl0p
+ip -n "$(ns w)" link set tunl0 up
+ip -n "$(ns w)" link set tunl0p up
 # A route of another program at a prefix wren also learns must stay untouched.
 ip -n "$(ns w)" route add 198.18.202.0/24 via 198.18.1.2 proto static
 
 start_bird2 b bird "$CASE_DIR/kernel-fib/bird.conf"
 start_wren w wren "$CASE_DIR/kernel-fib/wren.toml" BLOCK=198.18.200.0/26 PERSIST=true
-wait_until 30 kernel_has w 198.18.201.0/24 "via 198.18.1.2 .*proto (186|bgp)" ||
-	fail "BIRD's route not in wren's kernel: $(ip -n "$(ns w)" route)"
+wait_until 30 kernel_has w 198.18.201.0/24 "via 198.18.1.2 dev tunl0 .*proto (186|bgp).*onlink" ||
+	fail "BIRD's route not in wren's kernel via tunl0 onlink: $(ip -n "$(ns w)" route)"
 wait_until 10 kernel_has w 198.18.200.0/26 "blackhole.*proto (186|bgp)" ||
 	fail "no blackhole for wren's block: $(ip -n "$(ns w)" route)"
 kernel_has w 198.18.202.0/24 "via 198.18.1.2 .*proto static" || fail "the foreign route changed"

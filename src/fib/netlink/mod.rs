@@ -180,6 +180,15 @@ impl NetlinkFibCfg {
             table: c.table,
             metric: c.metric,
             persist: c.persist,
+            rules: c
+                .device_route
+                .iter()
+                .map(|r| DeviceRule {
+                    prefix: r.prefix,
+                    device: r.device.clone(),
+                    cross_subnet_only: r.cross_subnet,
+                })
+                .collect(),
             ..NetlinkFibCfg::default()
         }
     }
