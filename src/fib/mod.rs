@@ -31,6 +31,12 @@ pub trait FibSink: Send {
     /// nobody re-announced can go.
     fn sync_done(&mut self) {}
 
+    /// A future that completes once everything applied so far is in the kernel; `None`
+    /// when `apply` is already complete on return (the in-memory FIB).
+    fn barrier(&mut self) -> Option<crate::speaker::Barrier> {
+        None
+    }
+
     /// The speaker stops: finish the queued writes (and without `persist`, remove our
     /// routes) before returning.
     fn close(&mut self) {}
@@ -51,6 +57,13 @@ impl FibSink for netlink::NetlinkFib {
 
     fn close(&mut self) {
         netlink::NetlinkFib::close_in_place(self);
+    }
+
+    fn barrier(&mut self) -> Option<crate::speaker::Barrier> {
+        let done = netlink::NetlinkFib::barrier(self);
+        Some(Box::pin(async move {
+            let _ = done.await;
+        }))
     }
 }
 

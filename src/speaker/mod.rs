@@ -14,6 +14,7 @@
 //!
 //! [`spawn`] starts it; `wren run` and the quick start use the same call.
 
+mod gate;
 mod host;
 mod io;
 mod owner;
@@ -30,6 +31,7 @@ use crate::config::Config;
 use crate::control::{Request, Response};
 use crate::fib::FibSink;
 
+pub use gate::Barrier;
 pub use host::Host;
 pub use io::{SessionTx, Sessions};
 pub use peer::{capabilities, filter, peer_info, read_md5_key, session_cfg, stale_time, transport};

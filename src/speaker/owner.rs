@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
+use super::gate::{Gate, Held};
 use super::host::Host;
 use super::io::{SessionTx, Sessions};
 use super::peer::{self, SessionAddrs};
@@ -17,7 +18,7 @@ use crate::config::{Config, PeerAddress, PeerCfg};
 use crate::fib::FibSink;
 use crate::fsm::{DownReason, Negotiated, State};
 use crate::net::{PeerEvent, SessionCmd};
-use crate::rib::{Prefix, Rib, RibCfg};
+use crate::rib::{FibChange, FibKind, Prefix, Rib, RibCfg};
 use crate::wire::{NotificationMsg, Prefix4, Prefix6};
 
 pub use crate::rib::PeerId;
@@ -95,6 +96,8 @@ pub struct Owner {
     pub started: Instant,
     /// End-of-RIBs still owed before the FIB drops the routes it adopted at start.
     sync: InitialSync,
+    /// Outputs held until the kernel has a new blackhole.
+    gate: Gate,
 }
 
 // ===== impl Owner: setup and loop =====
@@ -131,6 +134,7 @@ impl Owner {
             timers,
             started: Instant::now(),
             sync: InitialSync::default(),
+            gate: Gate::default(),
         };
         owner.add_configured_peers()?;
         owner.sync = InitialSync::new(owner.peers.keys().copied());
@@ -227,9 +231,18 @@ impl Owner {
         self.start();
         self.flush();
         loop {
+            let mut barrier = self.gate.take_barrier();
+            let mut opened = false;
             tokio::select! {
                 biased;
                 _ = &mut inp.stop => break,
+                _ = async {
+                    if let Some(b) = barrier.as_mut() {
+                        b.await;
+                    }
+                }, if barrier.is_some() => {
+                    opened = true;
+                }
                 Some(t) = inp.timers.recv() => self.on_timer(t),
                 Some(ev) = inp.events.recv() => {
                     self.on_event(ev);
@@ -245,6 +258,11 @@ impl Owner {
                     let _ = reply.send(self.answer(req));
                 }
                 else => break,
+            }
+            if opened {
+                self.release();
+            } else if let Some(b) = barrier {
+                self.gate.restore(b);
             }
             self.flush();
             // Events never starve control requests: answer the waiting ones after each batch.
@@ -510,44 +528,76 @@ impl Owner {
         let out = self.rib.flush();
         if !out.fib.is_empty() {
             self.fib.apply(&out.fib);
-        }
-        for o in &out.sends {
-            for id in &o.peers {
-                if let Some(p) = self.peers.get(id) {
-                    p.session.send(SessionCmd::Send(o.bytes.clone()));
+            if out.fib.iter().any(is_blackhole) {
+                // Advertise a block only once its blackhole is in the kernel.
+                if let Some(b) = self.fib.barrier() {
+                    self.gate.close(b);
                 }
             }
         }
-        if !out.fib_after.is_empty() {
-            self.fib.apply(&out.fib_after);
-        }
-        for (id, n) in out.stop {
-            if let Some(p) = self.peers.get_mut(&id) {
-                p.stop_reason = Some(format!(
-                    "more than max_prefix = {} prefixes received (sent NOTIFICATION {}/{})",
-                    p.cfg.max_prefix.unwrap_or(0),
-                    n.code,
-                    n.subcode
-                ));
-                warn!(
-                    "peer {}: stopping the session (NOTIFICATION {}/{}); restart in {} s",
-                    p.name,
-                    n.code,
-                    n.subcode,
-                    MAX_PREFIX_RESTART.as_secs()
-                );
-                p.session.send(SessionCmd::Stop(Some(n)));
-                arm(
-                    &self.timers,
-                    MAX_PREFIX_RESTART,
-                    TimerEvent::Restart { peer: id },
-                );
+        let held = out.sends.into_iter().map(Held::Send);
+        let after = (!out.fib_after.is_empty()).then_some(Held::FibAfter(out.fib_after));
+        let stops = out.stop.into_iter().map(|(id, n)| Held::Stop(id, n));
+        for h in held.chain(after).chain(stops) {
+            if self.gate.is_closed() {
+                self.gate.hold(h);
+            } else {
+                self.carry_out(h);
             }
+        }
+    }
+
+    /// The kernel caught up: carry out what was held, in order.
+    fn release(&mut self) {
+        for h in self.gate.opened() {
+            self.carry_out(h);
+        }
+    }
+
+    fn carry_out(&mut self, h: Held) {
+        match h {
+            Held::Send(o) => {
+                for id in &o.peers {
+                    if let Some(p) = self.peers.get(id) {
+                        p.session.send(SessionCmd::Send(o.bytes.clone()));
+                    }
+                }
+            }
+            Held::FibAfter(changes) => self.fib.apply(&changes),
+            Held::Stop(id, n) => self.stop_for_max_prefix(id, n),
+        }
+    }
+
+    fn stop_for_max_prefix(&mut self, id: PeerId, n: NotificationMsg) {
+        if let Some(p) = self.peers.get_mut(&id) {
+            p.stop_reason = Some(format!(
+                "more than max_prefix = {} prefixes received (sent NOTIFICATION {}/{})",
+                p.cfg.max_prefix.unwrap_or(0),
+                n.code,
+                n.subcode
+            ));
+            warn!(
+                "peer {}: stopping the session (NOTIFICATION {}/{}); restart in {} s",
+                p.name,
+                n.code,
+                n.subcode,
+                MAX_PREFIX_RESTART.as_secs()
+            );
+            p.session.send(SessionCmd::Stop(Some(n)));
+            arm(
+                &self.timers,
+                MAX_PREFIX_RESTART,
+                TimerEvent::Restart { peer: id },
+            );
         }
     }
 }
 
 // ===== helper functions =====
+
+fn is_blackhole(c: &FibChange) -> bool {
+    matches!(c, FibChange::Upsert(r) if r.kind == FibKind::Blackhole)
+}
 
 /// Send `ev` back into the loop after `after`.
 fn arm(timers: &mpsc::UnboundedSender<TimerEvent>, after: Duration, ev: TimerEvent) {

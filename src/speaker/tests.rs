@@ -383,3 +383,102 @@ async fn md5_keys_go_to_the_listener_and_a_missing_key_file_is_an_error() {
     assert!(e.to_string().contains("a.key"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// ===== blackhole before advertise =====
+
+/// A FIB whose barriers open only when the test says so.
+#[derive(Default, Clone)]
+struct SlowFib {
+    applied: Arc<Mutex<Vec<crate::rib::FibChange>>>,
+    gates: Arc<Mutex<Vec<tokio::sync::oneshot::Sender<()>>>>,
+}
+
+impl crate::fib::FibSink for SlowFib {
+    fn apply(&mut self, changes: &[crate::rib::FibChange]) {
+        self.applied.lock().unwrap().extend_from_slice(changes);
+    }
+
+    fn routes(&self) -> Vec<crate::rib::FibRoute> {
+        Vec::new()
+    }
+
+    fn barrier(&mut self) -> Option<Barrier> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.gates.lock().unwrap().push(tx);
+        Some(Box::pin(async move {
+            let _ = rx.await;
+        }))
+    }
+}
+
+#[tokio::test]
+async fn a_block_is_advertised_only_after_its_blackhole_is_in_the_kernel() {
+    let text = "[router]\nasn = 64512\nrouter_id = \"198.18.0.1\"\nlisten = []\n\
+        [[peer]]\nname = \"a\"\naddress = \"198.18.0.2\"\nasn = 64512\nfamilies = [\"ipv4\"]\n\
+        [[originate]]\nprefix = \"198.18.100.0/26\"\nblackhole = true\n";
+    let cfg = config::parse(text, Path::new("t.toml")).unwrap();
+    let fake = FakeSessions::default();
+    let log = fake.log.clone();
+    let fib = SlowFib::default();
+    let (applied, gates) = (fib.applied.clone(), fib.gates.clone());
+    let (tx, rx) = mpsc::channel(16);
+    let handle = start(cfg, Box::new(fib), Box::new(fake), rx).unwrap();
+    let neg = crate::fsm::Negotiated {
+        peer_as: 64512,
+        peer_id: "198.18.0.2".parse().unwrap(),
+        hold_time: 90,
+        keepalive: 30,
+        as4: true,
+        families: vec![crate::wire::Family::IPV4_UNICAST],
+        add_path_rx: vec![],
+        add_path_tx: vec![],
+        route_refresh: true,
+        enhanced_route_refresh: false,
+        ext_msg: false,
+        ext_next_hop: vec![],
+        peer_gr: None,
+    };
+    tx.send(PeerEvent::Up {
+        peer: 1,
+        neg,
+        local: "198.18.0.1:179".parse().unwrap(),
+        remote: "198.18.0.2:40000".parse().unwrap(),
+    })
+    .await
+    .unwrap();
+    let sends = |log: &Log| {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, w)| w.starts_with("send"))
+            .count()
+    };
+    let _ = handle.request(Request::ShowPeers).await.unwrap();
+    assert_eq!(
+        applied.lock().unwrap().len(),
+        1,
+        "the blackhole went to the FIB"
+    );
+    assert_eq!(
+        sends(&log),
+        0,
+        "nothing is advertised before the kernel has the blackhole"
+    );
+    let gate = gates
+        .lock()
+        .unwrap()
+        .pop()
+        .expect("a barrier was asked for");
+    gate.send(()).unwrap();
+    for _ in 0..50 {
+        let _ = handle.request(Request::ShowPeers).await.unwrap();
+        if sends(&log) > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        sends(&log) > 0,
+        "the block is advertised once the barrier opens"
+    );
+}

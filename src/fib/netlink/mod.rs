@@ -287,6 +287,13 @@ impl NetlinkFib {
         rx.await.unwrap_or_else(|_| self.stats())
     }
 
+    /// Completes (with the counters) once everything applied so far is in the kernel.
+    pub fn barrier(&self) -> oneshot::Receiver<FibStats> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Cmd::Barrier(tx));
+        rx
+    }
+
     /// [`NetlinkFib::flushed`] for callers outside an async context.
     pub fn wait_flushed(&self) -> FibStats {
         let (tx, rx) = oneshot::channel();
