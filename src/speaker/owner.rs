@@ -61,6 +61,9 @@ pub struct Peer {
     pub since: Instant,
     /// The last down: the sentence and when; how many downs so far.
     pub last_down: Option<(String, Instant)>,
+    /// Why the session was lost (it was Established, or a NOTIFICATION went either way),
+    /// kept until it is up again so that later failed attempts do not hide it.
+    cause: Option<String>,
     pub down_count: u64,
     /// Set while Established.
     pub neg: Option<Negotiated>,
@@ -188,6 +191,7 @@ impl Owner {
             state: State::Idle,
             since: Instant::now(),
             last_down: None,
+            cause: None,
             down_count: 0,
             neg: None,
             in_rib: false,
@@ -380,6 +384,7 @@ impl Owner {
             &self.host,
         );
         self.sync.up(id, &neg.families);
+        p.cause = None;
         p.neg = Some(neg);
         p.in_rib = true;
         p.known = true;
@@ -396,7 +401,19 @@ impl Owner {
             _ => reason.to_string(),
         };
         tracing::debug!("peer {} down: {why}", p.name);
-        p.last_down = Some((why.clone(), Instant::now()));
+        let lost = was_established
+            || matches!(
+                reason,
+                DownReason::NotificationReceived(_) | DownReason::NotificationSent(..)
+            );
+        let shown = match (&p.cause, lost) {
+            (Some(cause), false) if *cause != why => format!("{cause}; since then: {why}"),
+            _ => why.clone(),
+        };
+        if lost {
+            p.cause = Some(why.clone());
+        }
+        p.last_down = Some((shown, Instant::now()));
         p.down_count += 1;
         p.pending_reason = Some(why);
         let neg = p.neg.take();

@@ -184,6 +184,36 @@ async fn state_and_down_events_show_in_peers() {
 }
 
 #[tokio::test]
+async fn a_lost_session_keeps_its_reason_through_later_failed_attempts() {
+    let r = rig();
+    let down = |reason, was_established| PeerEvent::Down {
+        peer: 2,
+        reason,
+        was_established,
+    };
+    let cease = crate::wire::NotificationMsg::cease(2);
+    r.events
+        .send(down(DownReason::NotificationReceived(cease), true))
+        .await
+        .unwrap();
+    let first = r.peers().await[1].last_down.clone().unwrap();
+    assert!(first.contains("Cease"), "{first}");
+    r.events
+        .send(down(
+            DownReason::Transport("connection refused".into()),
+            false,
+        ))
+        .await
+        .unwrap();
+    let later = r.peers().await[1].last_down.clone().unwrap();
+    assert!(
+        later.starts_with(&first)
+            && later.ends_with("since then: connection failed: connection refused"),
+        "{later}"
+    );
+}
+
+#[tokio::test]
 async fn inbound_goes_to_the_peer_with_that_address() {
     let r = rig();
     r.events
