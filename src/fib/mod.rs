@@ -15,7 +15,7 @@
 
 pub mod netlink;
 
-use std::collections::HashMap;
+use crate::hash::FastMap;
 
 use crate::rib::{FibChange, FibKind, FibRoute, Prefix};
 
@@ -70,7 +70,7 @@ impl FibSink for netlink::NetlinkFib {
 /// An in-memory FIB: a map prefix → what to do with it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemFib {
-    routes: HashMap<Prefix, FibKind>,
+    routes: FastMap<Prefix, FibKind>,
 }
 
 // ===== impl MemFib =====

@@ -8,13 +8,13 @@ use smallvec::SmallVec;
 
 use super::decision::{select, Cand};
 use super::export::GroupKey;
-use super::hash::FastMap;
 use super::intern::{Interner, NhSets};
 use super::out::{encode_batch, Batch, Batches, Ex, Group};
 use super::table::{fib, flag, Dest, DestId, Path};
 use super::{
     FibChange, FibKind, FibRoute, Outgoing, PeerId, PeerState, Rib, RibCfg, RibOutput, LOCAL,
 };
+use crate::hash::FastMap;
 use crate::wire::{encode, Family, Message, NextHop, RouteRefreshMsg, UpdateMsg};
 
 // ===== impl Rib =====

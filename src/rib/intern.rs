@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::hash::FastMap;
+use crate::hash::FastMap;
 use crate::wire::{Attrs, NextHop, SegmentKind};
 
 /// An interned attribute set: the path attributes (NEXT_HOP left out) and the next hop,

@@ -20,7 +20,6 @@ mod adj_in;
 mod decision;
 mod export;
 mod flush;
-mod hash;
 mod intern;
 mod out;
 mod table;
@@ -37,8 +36,8 @@ use crate::config::NextHopMode;
 use crate::fsm::Negotiated;
 use crate::wire::{Attrs, Family, NotificationMsg, Prefix4, Prefix6};
 
+use crate::hash::FastMap;
 use export::Src;
-use hash::FastMap;
 use intern::{AttrId, Interner, NhSets};
 use out::Group;
 use table::Table;

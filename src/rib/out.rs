@@ -19,10 +19,10 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use super::export::{exportable, transform, GroupKey, Src};
-use super::hash::FastMap;
 use super::intern::{AttrId, Interner};
 use super::table::{flag, Dest, Entry, Path, Peers};
 use super::{Outgoing, PeerId, PeerState, Prefix, RibCfg, LOCAL};
+use crate::hash::FastMap;
 use crate::wire::{pack, Ctx, NextHop, Nlri4, Nlri6};
 
 /// One update group.

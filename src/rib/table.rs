@@ -5,9 +5,9 @@
 
 use smallvec::SmallVec;
 
-use super::hash::FastMap;
 use super::intern::AttrId;
 use super::{PeerId, Prefix};
+use crate::hash::FastMap;
 use crate::wire::{Prefix4, Prefix6};
 
 /// Index of a [`Dest`] in the slab.

@@ -37,7 +37,6 @@
 mod decode;
 mod dump;
 mod encode;
-mod hash;
 mod nh;
 mod reconcile;
 mod sock;
@@ -58,8 +57,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::FibCfg;
-use crate::rib::{FibChange, FibKind, FibRoute, Prefix};
-use hash::FastMap;
+use crate::fib::{FibSink, MemFib};
+use crate::rib::{FibChange, FibRoute, Prefix};
 use worker::Cmd;
 
 /// "For prefixes within `prefix`, install via `device` with onlink": Calico's IPIP form
@@ -148,7 +147,7 @@ pub struct KernelRoute {
 pub struct NetlinkFib {
     tx: mpsc::UnboundedSender<Cmd>,
     /// What the speaker asked for, for [`NetlinkFib::routes`].
-    mirror: FastMap<Prefix, FibKind>,
+    mirror: MemFib,
     stats: Arc<Mutex<FibStats>>,
     thread: Option<JoinHandle<()>>,
     persist: bool,
@@ -212,7 +211,7 @@ impl NetlinkFib {
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(NetlinkFib {
                 tx,
-                mirror: FastMap::default(),
+                mirror: MemFib::new(),
                 stats,
                 thread: Some(thread),
                 persist,
@@ -227,16 +226,7 @@ impl NetlinkFib {
 
     /// Apply changes in order. Never blocks: the worker writes them to the kernel.
     pub fn apply(&mut self, changes: &[FibChange]) {
-        for c in changes {
-            match c {
-                FibChange::Upsert(r) => {
-                    self.mirror.insert(r.prefix, r.kind.clone());
-                }
-                FibChange::Remove(p) => {
-                    self.mirror.remove(p);
-                }
-            }
-        }
+        FibSink::apply(&mut self.mirror, changes);
         if !changes.is_empty() {
             self.send(Cmd::Apply(changes.to_vec()));
         }
@@ -244,16 +234,7 @@ impl NetlinkFib {
 
     /// The routes the speaker wants in the kernel, by prefix.
     pub fn routes(&self) -> Vec<FibRoute> {
-        let mut v: Vec<FibRoute> = self
-            .mirror
-            .iter()
-            .map(|(p, k)| FibRoute {
-                prefix: *p,
-                kind: k.clone(),
-            })
-            .collect();
-        v.sort_by_key(|r| r.prefix);
-        v
+        FibSink::routes(&self.mirror)
     }
 
     /// The initial sync is complete (End-of-RIB from the peers that came up): adopted
@@ -264,7 +245,7 @@ impl NetlinkFib {
 
     /// Remove every route of ours from the kernel now (and forget what was applied).
     pub fn withdraw_all(&mut self) {
-        self.mirror.clear();
+        self.mirror = MemFib::new();
         self.send(Cmd::WithdrawAll);
     }
 

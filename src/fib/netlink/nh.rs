@@ -18,7 +18,7 @@
 
 use super::decode::Nexthop;
 use super::encode::{Batch, Form, Hop};
-use super::hash::{FastMap, FastSet};
+use crate::hash::{FastMap, FastSet};
 use crate::rib::Prefix;
 
 /// A write of a nexthop object.

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::io;
 
 use super::encode::{Batch, Form, Hop, Mode, RouteKey};
-use super::hash::{FastMap, FastSet};
 use super::nh::{same_family, Nh, NhOp};
 use super::sock::Refused;
 use super::topo::{NhKey, Rule, Topo};
 use super::worker::{fmt_prefix, Worker};
+use crate::hash::{FastMap, FastSet};
 use crate::rib::{FibKind, Prefix};
 
 /// Bytes of requests per datagram (well under the default 208 KiB socket send buffer).

@@ -7,10 +7,10 @@ use std::net::IpAddr;
 
 use super::decode::{Addr, KHop, KRoute, Link, Nexthop};
 use super::encode::*;
-use super::hash::{Fast, FastSet};
 use super::nh::{Nh, NhOp};
 use super::sock::{for_each_msg, u16_at, u32_at, Hdr};
 use super::topo::{Rule, Topo};
+use crate::hash::{Fast, FastSet};
 use crate::rib::Prefix;
 
 fn pfx(s: &str) -> Prefix {
@@ -410,7 +410,7 @@ fn adopted_groups_keep_their_ids_and_new_ids_avoid_taken_ones() {
 #[test]
 fn fast_hash_spreads_prefixes_over_the_low_bits() {
     let buckets: FastSet<u64> = (0..4096u32)
-        .map(|i| Fast.hash_one(pfx(&format!("10.{}.{}.0/24", i >> 8, i & 255))) & 4095)
+        .map(|i| Fast::default().hash_one(pfx(&format!("10.{}.{}.0/24", i >> 8, i & 255))) & 4095)
         .collect();
     assert!(buckets.len() > 2500, "{} of 4096 buckets", buckets.len());
 }

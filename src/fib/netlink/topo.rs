@@ -21,7 +21,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use super::decode::{Addr, KRoute, Link, Neigh};
 use super::encode::{Hop, RTN_UNICAST};
-use super::hash::FastMap;
+use crate::hash::FastMap;
 use crate::rib::Prefix;
 
 /// Links, addresses and foreign routes, as last dumped or announced.

@@ -14,11 +14,11 @@ use super::encode::{
     Form, Hop, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_NEWADDR,
     RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWNEXTHOP, RTM_NEWROUTE,
 };
-use super::hash::{FastMap, FastSet};
 use super::nh::Nh;
 use super::sock::{self, NlSock};
 use super::topo::{NhKey, Rule, Topo};
 use super::{FibStats, KernelRoute, NetlinkFibCfg};
+use crate::hash::{FastMap, FastSet};
 use crate::rib::{FibChange, FibKind, Prefix};
 
 /// Requests from [`super::NetlinkFib`].

@@ -1,11 +1,12 @@
-//! A small, fast, non-cryptographic hasher for the RIB's tables.
+//! A small, fast, non-cryptographic hasher for the RIB's and the FIB's tables (std's
+//! SipHash was about 5 % of a 100k-route kernel install).
 //!
-//! The keys (prefixes, interned attribute sets, peer ids) are not chosen by an attacker in
+//! The keys (prefixes, next hops, interned attribute sets, peer ids) are not chosen by an attacker in
 //! a way that matters here: a peer can only make its own table slower. A multiply-rotate
 //! round per word and a final avalanche step (so that the low bits, which pick the bucket,
 //! depend on every input bit: /24 prefixes have eight zero low bits).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Multiply-rotate hasher with a 64-bit finaliser.
@@ -14,8 +15,14 @@ pub struct FastHasher {
     h: u64,
 }
 
+/// The `BuildHasher` of [`FastHasher`].
+pub type Fast = BuildHasherDefault<FastHasher>;
+
 /// `HashMap` with [`FastHasher`].
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+pub type FastMap<K, V> = HashMap<K, V, Fast>;
+
+/// `HashSet` with [`FastHasher`].
+pub type FastSet<K> = HashSet<K, Fast>;
 
 const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
