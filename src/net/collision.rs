@@ -22,6 +22,10 @@ use crate::wire::{Message, NotificationMsg, OpenMsg};
 
 /// How long a second connection may take to bring the peer's OPEN.
 const SHADOW_OPEN_WAIT: Duration = Duration::from_secs(30);
+/// A peer that restarted without the R bit has been silent on the old connection at
+/// least this long (its process or host went away); a crossing connection attempt of a
+/// live peer arrives while the old connection still carries its OPEN, KEEPALIVE or routes.
+const RESTART_QUIET: Duration = Duration::from_secs(5);
 
 /// A second connection from the peer, waiting for its OPEN.
 pub(super) struct Shadow {
@@ -30,6 +34,8 @@ pub(super) struct Shadow {
     pub deadline: Instant,
     /// The peer closed our other connection with a collision Cease: this one wins.
     pub chosen: bool,
+    /// Accepted while the session was Established (a restart, or a late crossing attempt).
+    pub established: bool,
 }
 
 // ===== impl Task =====
@@ -56,16 +62,19 @@ impl Task {
                 self.shadow = None;
                 self.attach(conn);
             }
-            State::OpenSent | State::OpenConfirm => {
-                self.shadow = Some(Shadow {
-                    conn,
-                    open: None,
-                    deadline: Instant::now() + SHADOW_OPEN_WAIT,
-                    chosen: false,
-                });
-            }
+            State::OpenSent | State::OpenConfirm => self.set_shadow(conn, false),
             State::Established => self.incoming_while_established(conn),
         }
+    }
+
+    fn set_shadow(&mut self, conn: Conn, established: bool) {
+        self.shadow = Some(Shadow {
+            conn,
+            open: None,
+            deadline: Instant::now() + SHADOW_OPEN_WAIT,
+            chosen: false,
+            established,
+        });
     }
 
     /// Events of the shadow connection.
@@ -75,6 +84,9 @@ impl Task {
                 msg: Message::Open(open),
                 ..
             } => {
+                if self.fsm.state() == State::Established {
+                    return self.open_while_established(open);
+                }
                 if let Some(s) = self.shadow.as_mut() {
                     s.open = Some(open);
                 }
@@ -113,6 +125,7 @@ impl Task {
                     }
                 }
             }
+            State::Established if self.shadow.as_ref().is_some_and(|s| s.established) => {}
             State::Idle | State::Established => self.shadow = None,
         }
     }
@@ -239,18 +252,9 @@ impl Task {
 
     /// A connection while Established.
     fn incoming_while_established(&mut self, conn: Conn) {
-        let gr = self.fsm.negotiated().is_some_and(|n| n.peer_gr.is_some());
-        if gr {
-            // RFC 4724 §4.2: a new connection from a graceful-restart peer means it
-            // restarted; the old session is over (its routes become stale), and the new
-            // connection starts the next one.
-            let why = "the peer reconnected (graceful restart, RFC 4724 §4.2)";
-            self.feed(Event::TcpFailed(why.to_string()));
-            self.feed(Event::Start);
-            self.cancel_connect();
-            if matches!(self.fsm.state(), State::Connect | State::Active) {
-                self.attach(conn);
-            }
+        if self.fsm.negotiated().is_some_and(|n| n.peer_gr.is_some()) {
+            // RFC 4724 §4.2: the OPEN on this connection tells whether the peer restarted.
+            self.set_shadow(conn, true);
         } else {
             // RFC 4271 §6.8: "a connection collision with an existing BGP connection that
             // is in the Established state causes closing of the newly created connection".
@@ -259,6 +263,39 @@ impl Task {
                 "refusing a connection: session is established"
             );
             conn.send(&collision_cease());
+        }
+    }
+
+    /// The peer's OPEN on a connection accepted while Established (graceful-restart peer).
+    fn open_while_established(&mut self, open: OpenMsg) {
+        let Some(s) = self.shadow.take() else {
+            return;
+        };
+        if let Err((n, why)) = fsm::check_open(&self.cfg, &open) {
+            debug!(peer = self.peer, "second connection: {why}");
+            return s.conn.send(&Message::Notification(n));
+        }
+        let restarting = fsm::negotiate(&self.cfg, &open)
+            .peer_gr
+            .is_some_and(|g| g.restarting);
+        if !restarting && self.last_rx.elapsed() < RESTART_QUIET {
+            // A connection attempt that crossed ours and arrived late: the peer is alive
+            // on the Established connection, which stays (RFC 4271 §6.8).
+            debug!(
+                peer = self.peer,
+                "collision with the established connection: keeping it"
+            );
+            return s.conn.send(&collision_cease());
+        }
+        // RFC 4724 §4.2: the peer restarted; the old session is over (its routes become
+        // stale) and the new connection starts the next one.
+        let why = "the peer reconnected (graceful restart, RFC 4724 §4.2)";
+        self.feed(Event::TcpFailed(why.to_string()));
+        self.feed(Event::Start);
+        self.cancel_connect();
+        if matches!(self.fsm.state(), State::Connect | State::Active) {
+            self.attach(s.conn);
+            self.feed(Event::Recv(Message::Open(open)));
         }
     }
 }

@@ -211,11 +211,10 @@ async fn established_session_refuses_a_second_connection() {
     }
 }
 
-#[tokio::test]
-async fn graceful_restart_peer_reconnecting_replaces_the_session() {
-    let script = Script::new([198, 18, 0, 200]).await;
+/// The script's OPEN with a graceful-restart capability; `restart` is the R bit.
+fn gr_open(script: &Script, restart: bool) -> Message {
     let gr = Capability::GracefulRestart(wire::capability::GracefulRestart {
-        restart: false,
+        restart,
         notification: false,
         reserved_flags: 0,
         time: 120,
@@ -225,15 +224,28 @@ async fn graceful_restart_peer_reconnecting_replaces_the_session() {
     if let Message::Open(o) = &mut open {
         o.params.push(OptParam::Capabilities(vec![gr]));
     }
-    let mut a = wren(4, &script).await;
+    open
+}
+
+/// Established with a graceful-restart script on connection 1.
+async fn established_gr(script: &Script) -> (Side, TcpStream) {
+    let mut a = wren(4, script).await;
     let mut c1 = script.accept().await;
     assert!(matches!(recv(&mut c1).await, Some(Message::Open(_))));
-    send(&mut c1, &open).await;
+    send(&mut c1, &gr_open(script, false)).await;
     send(&mut c1, &Message::Keepalive).await;
     wait_up(&mut a, 5).await;
-    // The peer restarted: it connects again while wren still has the old session.
+    (a, c1)
+}
+
+#[tokio::test]
+async fn graceful_restart_peer_reconnecting_replaces_the_session() {
+    let script = Script::new([198, 18, 0, 200]).await;
+    let (mut a, _c1) = established_gr(&script).await;
+    // The peer restarted: it connects again, R bit set, while wren still has the old
+    // session.
     let mut c2 = script.connect(&a).await;
-    send(&mut c2, &open).await;
+    send(&mut c2, &gr_open(&script, true)).await;
     let (reason, was_established) = wait_for(&mut a, 5, |ev| match ev {
         PeerEvent::Down {
             reason,
@@ -250,6 +262,27 @@ async fn graceful_restart_peer_reconnecting_replaces_the_session() {
     send(&mut c2, &Message::Keepalive).await;
     let (_, _, remote) = wait_up(&mut a, 5).await;
     assert_eq!(remote, c2.local_addr().unwrap());
+}
+
+#[tokio::test]
+async fn a_late_crossing_connection_of_a_live_gr_peer_is_refused() {
+    let script = Script::new([198, 18, 0, 201]).await;
+    let (mut a, _c1) = established_gr(&script).await;
+    // A connection attempt that crossed the first one arrives late: no R bit, and the
+    // old connection has just carried the peer's messages. RFC 4271 §6.8: it loses.
+    let mut c2 = script.connect(&a).await;
+    send(&mut c2, &gr_open(&script, false)).await;
+    match recv(&mut c2).await {
+        Some(Message::Notification(n)) => assert_eq!((n.code, n.subcode), (6, 7)),
+        other => panic!("expected Cease 6/7, got {other:?}"),
+    }
+    let down = wait_for(&mut a, 60, |ev| match ev {
+        PeerEvent::Down { reason, .. } => Some(reason.to_string()),
+        _ => None,
+    });
+    if let Ok(reason) = timeout(Duration::from_secs(2), down).await {
+        panic!("the established session went down: {reason}");
+    }
 }
 
 /// Established with the script on one connection.

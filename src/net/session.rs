@@ -69,6 +69,8 @@ pub(super) struct Task {
     established: bool,
     /// The reader waits for the speaker: the hold timer must not blame the peer.
     stalled: bool,
+    /// When the current connection last brought a message.
+    pub last_rx: Instant,
     outbox: Outbox,
     conn_tx: mpsc::UnboundedSender<(u64, ConnEvent)>,
     credits: Arc<Semaphore>,
@@ -313,7 +315,10 @@ impl Task {
                 msg,
                 findings,
                 credit,
-            } => self.on_msg(msg, findings, credit),
+            } => {
+                self.last_rx = Instant::now();
+                self.on_msg(msg, findings, credit)
+            }
             ConnEvent::ReadFailed(ReadError::Wire(e)) => self.feed(Event::RecvError(e)),
             ConnEvent::ReadFailed(ReadError::Transport(why)) | ConnEvent::WriteFailed(why) => {
                 self.feed(Event::TcpFailed(why))
@@ -462,6 +467,7 @@ pub fn spawn_session(
         timers: [None; 4],
         conn: None,
         shadow: None,
+        last_rx: Instant::now(),
         connecting: None,
         next_id: 0,
         established: false,
