@@ -28,6 +28,11 @@ pub struct Config {
     pub control: ControlCfg,
     #[serde(default)]
     pub metrics: MetricsCfg,
+    /// `[[policy]]`: named import/export/kernel policies (src/policy).
+    #[serde(default, rename = "policy")]
+    pub policies: Vec<PolicyCfg>,
+    #[serde(default)]
+    pub log: LogCfg,
 }
 
 /// `[router]`
@@ -128,6 +133,8 @@ pub struct FibCfg {
     /// `[[fib.device_route]]`: routes within a prefix go via a device, onlink (IPIP). First
     /// match wins.
     pub device_route: Vec<DeviceRouteCfg>,
+    /// A `[[policy]]` deciding which best routes go into the kernel (default: all).
+    pub export: Option<String>,
 }
 
 /// `[[fib.device_route]]`: install routes within `prefix` as `via <next hop> dev <device>
@@ -229,6 +236,117 @@ pub enum AddPathMode {
     Receive,
     Send,
     Both,
+}
+
+/// `[[policy]]`: a named, ordered list of rules. The first rule that matches and whose
+/// `action` is `accept` or `reject` decides; a matching `next` rule applies its changes
+/// and goes on. `default` decides when no rule does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyCfg {
+    pub name: String,
+    #[serde(default)]
+    pub default: PolicyVerdict,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleCfg>,
+}
+
+/// `[[policy.rule]]`: every condition given must hold (an empty rule matches everything).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuleCfg {
+    /// The route's prefix equals one of these.
+    pub prefix: Vec<IpNet>,
+    /// The route's prefix is within one of these (equal or longer).
+    pub prefix_in: Vec<IpNet>,
+    /// The route's prefix is within none of these.
+    pub prefix_not_in: Vec<IpNet>,
+    /// Prefix length bounds, inclusive.
+    pub min_len: Option<u8>,
+    pub max_len: Option<u8>,
+    /// The BGP next hop is within one of these.
+    pub next_hop_in: Vec<IpNet>,
+    /// Where the route comes from.
+    pub source: Option<RouteSource>,
+    /// The peer the route is exchanged with (import: from, export: to).
+    pub peer_type: Option<PeerType>,
+    /// The route carries one of these communities ("65000:100") or large communities
+    /// ("65000:1:2").
+    pub community: Vec<String>,
+    /// The AS_PATH starts with this sequence (leftmost = neighbour AS).
+    pub as_path_prefix: Vec<u32>,
+    // -- changes, applied when the rule matches --
+    pub add_community: Vec<String>,
+    pub set_local_pref: Option<u32>,
+    pub set_med: Option<u32>,
+    /// Prepended in order, so the first listed ends up leftmost.
+    pub prepend: Vec<u32>,
+    pub action: RuleAction,
+}
+
+/// What decides when no rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyVerdict {
+    Accept,
+    #[default]
+    Reject,
+}
+
+/// What a matching rule does after its changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleAction {
+    #[default]
+    Accept,
+    Reject,
+    /// Apply the changes and go on with the next rule.
+    Next,
+}
+
+/// Where a route comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteSource {
+    /// Learned from a BGP peer.
+    Bgp,
+    /// Originated here (`[[originate]]`, Calico blocks).
+    Local,
+}
+
+/// iBGP or eBGP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeerType {
+    Ibgp,
+    Ebgp,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogCfg {
+    /// "text" or "json".
+    pub format: LogFormat,
+    /// An EnvFilter directive, e.g. "info" or "info,wren::net=debug"; `WREN_LOG` wins.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for LogCfg {
+    fn default() -> Self {
+        LogCfg {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
 }
 
 // ===== impl Asn / PeerAs / PeerAddress =====
@@ -409,6 +527,7 @@ impl Default for FibCfg {
             persist: true,
             dry_run: false,
             device_route: Vec::new(),
+            export: None,
         }
     }
 }

@@ -39,6 +39,36 @@ pub enum Request {
     },
     ShowFib,
     ShowStatus,
+    /// Which path won for a prefix and why, what policy rejected, whether it is in the
+    /// kernel and why (or why not).
+    Explain {
+        prefix: String,
+    },
+    /// Stop the session (Cease 6/4 Administrative Reset) and start it again.
+    PeerReset {
+        name: String,
+    },
+    /// Stop the session (Cease 6/2) and keep it down until enabled.
+    PeerDisable {
+        name: String,
+    },
+    PeerEnable {
+        name: String,
+    },
+    /// Re-read the config file (or the datastore) and apply the difference.
+    Reload,
+    /// Change the log filter at runtime, for everything or one peer.
+    LogLevel {
+        level: String,
+        #[serde(default)]
+        peer: Option<String>,
+    },
+    /// Stop the daemon; with `withdraw`, send Cease 6/2 and remove the kernel routes,
+    /// otherwise stop gracefully (RFC 4724: no Cease, routes stay).
+    Stop {
+        #[serde(default)]
+        withdraw: bool,
+    },
 }
 
 /// The answer to a [`Request`]: its `data`.
@@ -49,6 +79,10 @@ pub enum Response {
     Routes(Vec<RouteRow>),
     Fib(Vec<FibRow>),
     Status(StatusRow),
+    /// A command done, in one sentence.
+    Done(String),
+    /// Any other structured answer (e.g. `explain`), with its own documented schema.
+    Json(serde_json::Value),
 }
 
 /// The envelope of every reply line: `{"ok":true,"data":...}` or `{"ok":false,"error":"..."}`.
@@ -120,6 +154,18 @@ pub struct StatusRow {
     /// Paths in the RIB: accepted from peers, plus the originated ones.
     pub paths: usize,
     pub fib_routes: usize,
+}
+
+// ===== impl Request =====
+
+impl Request {
+    /// The `cmd` name, as the client sends it.
+    pub fn name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("cmd").and_then(|c| c.as_str()).map(String::from))
+            .unwrap_or_else(|| "this request".into())
+    }
 }
 
 // ===== impl Reply =====
