@@ -63,6 +63,10 @@ pub enum Request {
         #[serde(default)]
         peer: Option<String>,
     },
+    /// Apply a whole new config as a diff (file reload, or the Calico datastore's
+    /// translation). Internal: not accepted on the socket.
+    #[serde(skip)]
+    Reconfigure(Box<crate::config::Config>),
     /// Stop the daemon; with `withdraw`, send Cease 6/2 and remove the kernel routes,
     /// otherwise stop gracefully (RFC 4724: no Cease, routes stay).
     Stop {
