@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # BIRD 2's kernel protocol on the same routes as tests/fib_throughput.rs, for comparison:
-# N IPv4 blackhole routes (nested in 198.18.0.0/16 and 198.19.0.0/17) from a static
+# N IPv4 blackhole routes (nested in 198.18.0.0/16 and 198.19.0.0/17), or with
+# WREN_FIB_BENCH_V6=1 N IPv6 /64 blackholes in 2001:db8::/32, from a static
 # protocol, exported to the kernel. Times `birdc enable` until `ip route` holds all N
 # (config parsing excluded), then `birdc disable` until none is left. Polls every 20 ms;
 # each poll reads /proc/net/route (about 30 ms per 100k routes), so the times are a little long.
 #
 #   proto-tests/fib/bird-kernel-bench.sh [N]        # default 100000, at most 196604
+#   WREN_FIB_BENCH_V6=1 proto-tests/fib/bird-kernel-bench.sh 500000
 #
 # Needs root, iproute2 and bird2; otherwise prints SKIPPED (exit 1 with WREN_REQUIRE_ALL=1).
 set -euo pipefail
@@ -29,10 +31,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+v6=${WREN_FIB_BENCH_V6:-0}
 # The same prefixes as nth_prefix() in tests/fib_throughput.rs.
-python3 - "$n" >"$dir/routes.conf" <<'PY'
+python3 - "$n" "$v6" >"$dir/routes.conf" <<'PY'
 import sys
 n = int(sys.argv[1]); i = 0
+if sys.argv[2] == "1":
+    for i in range(n):
+        print(f"  route 2001:db8:{i >> 16:x}:{i & 0xffff:x}::/64 blackhole;")
+    sys.exit(0)
 for base, top in ((0xc6120000, 16), (0xc6130000, 17)):
     for ln in range(32, top, -1):
         for k in range(1 << (ln - top)):
@@ -42,16 +49,18 @@ for base, top in ((0xc6120000, 16), (0xc6130000, 17)):
             i += 1
 if i < n: sys.exit(f"at most {i} prefixes")
 PY
+fam=ipv4
+[ "$v6" = 1 ] && fam=ipv6
 cat >"$dir/bird.conf" <<CONF
 router id 198.19.255.1;
 protocol device {}
 protocol static static1 {
   disabled;
-  ipv4;
+  $fam;
 $(cat "$dir/routes.conf")
 }
 protocol kernel kernel1 {
-  ipv4 { import none; export all; };
+  $fam { import none; export all; };
 }
 CONF
 
@@ -66,7 +75,12 @@ done
 
 # /proc/net/route of the namespace (main table; only BIRD's routes are there): cheaper to
 # read than `ip route`, so the poll adds little to the time measured.
-count() { ip netns exec "$ns" sh -c 'exec tail -n +2 /proc/net/route' | wc -l; }
+# IPv6: /proc/net/ipv6_route lists every table; BIRD's routes are the 2001:db8 ones.
+if [ "$v6" = 1 ]; then
+  count() { ip netns exec "$ns" sh -c 'exec grep -c "^20010db8" /proc/net/ipv6_route' || true; }
+else
+  count() { ip netns exec "$ns" sh -c 'exec tail -n +2 /proc/net/route' | wc -l; }
+fi
 wait_count() {
   while [ "$(count)" -ne "$1" ]; do sleep 0.02; done
 }
