@@ -419,3 +419,8 @@ fn refused(errors: &[config::ConfigError]) -> String {
     warn!("{msg}");
     msg
 }
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests;
