@@ -187,7 +187,7 @@ impl Owner {
             self.dirty = true;
         }
         self.sync.forget(id);
-        info!("peer {}: {} -> removed: {why}", p.name, name(p.state));
+        info!("peer {}: {} -> {why}", p.name, name(p.state));
         Some(p)
     }
 
@@ -195,7 +195,8 @@ impl Owner {
         // RFC 4486 §4: Cease subcode 3, Peer De-configured.
         let cease = NotificationMsg::cease(cease_sub::PEER_DECONFIGURED);
         for id in self.peers_of(cfg) {
-            self.drop_peer(id, cease.clone(), "no longer in the config (Cease 6/3)");
+            let why = "removed: no longer in the config (Cease 6/3 Peer De-configured)";
+            self.drop_peer(id, cease.clone(), why);
         }
         match cfg.address {
             PeerAddress::Range(net) => self.ranges.retain(|(n, _)| *n != net),
@@ -225,7 +226,8 @@ impl Owner {
         let cease = NotificationMsg::cease(cease_sub::OTHER_CONFIG_CHANGE);
         let mut disabled = None;
         for id in self.peers_of(old) {
-            if let Some(p) = self.drop_peer(id, cease.clone(), &why) {
+            let how = "reset (Cease 6/6 Other Configuration Change), a new session follows";
+            if let Some(p) = self.drop_peer(id, cease.clone(), how) {
                 disabled = disabled.or(p.disabled);
             }
         }
@@ -293,7 +295,8 @@ impl Owner {
         let mut disabled: Vec<(IpAddr, String)> = Vec::new();
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
-            if let Some(p) = self.drop_peer(id, cease.clone(), "router settings changed") {
+            let how = "reset: router settings changed (Cease 6/6 Other Configuration Change)";
+            if let Some(p) = self.drop_peer(id, cease.clone(), how) {
                 if let (false, Some(msg)) = (p.dynamic, p.disabled) {
                     disabled.push((p.address, msg));
                 }
