@@ -285,3 +285,31 @@ async fn reload_reads_the_file_again_or_says_why_not() {
         .unwrap_err()
         .contains("not started from a config file"));
 }
+
+#[tokio::test]
+async fn a_range_change_reaches_its_dynamic_peers_only() {
+    let r = started().await;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let (c, _) = tokio::join!(tokio::net::TcpStream::connect(addr), l.accept());
+    let ev = PeerEvent::Inbound {
+        stream: c.unwrap(),
+        remote: "198.18.1.7:40000".parse().unwrap(),
+        local: "198.18.0.1:179".parse().unwrap(),
+    };
+    r.events.send(ev).await.unwrap();
+    assert_eq!(r.peers().await.len(), 3);
+    assert_eq!(r.take_log(), [(3, "start".into()), (3, "incoming".into())]);
+    // A live change: the dynamic peer keeps its session.
+    let new = edited("passive = true\n", "passive = true\nmax_prefix = 5\n");
+    assert_eq!(
+        r.reconfigure(new).await.unwrap(),
+        "peer range: max_prefix - → 5"
+    );
+    assert_eq!(r.take_log(), []);
+    // A negotiated change: the dynamic peer goes (it comes back when it reconnects).
+    let new = edited("passive = true\n", "passive = true\nhold_time = 30\n");
+    r.reconfigure(new).await.unwrap();
+    assert_eq!(r.take_log(), [(3, "stop 6/6".into())]);
+    assert_eq!(r.peers().await.len(), 2);
+}
