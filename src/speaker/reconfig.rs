@@ -21,7 +21,7 @@ use tracing::{debug, info, warn};
 
 use super::owner::{name, prefix_of, Owner, PeerId};
 use super::peer;
-use crate::config::{self, Config, ConfigDelta, FieldChange, PeerAddress, PeerCfg};
+use crate::config::{self, Config, ConfigDelta, DatastoreKind, FieldChange, PeerAddress, PeerCfg};
 use crate::control::{Request, Response};
 use crate::net::SessionCmd;
 use crate::rib::{Rib, RibCfg};
@@ -56,6 +56,15 @@ impl Owner {
         let Some(path) = self.config_path.clone() else {
             return Err("this daemon was not started from a config file: nothing to reload".into());
         };
+        if self.cfg.datastore.kind == DatastoreKind::Etcd {
+            // The peers and prefixes come from etcd (Reconfigure); the file's settings are
+            // read at start only.
+            return Err(format!(
+                "{}: [datastore] kind = \"etcd\": peers and prefixes follow etcd by themselves; \
+                 restart wren to apply changes to the file",
+                path.display()
+            ));
+        }
         let (cfg, warnings) = config::load(&path).map_err(|e| refused(&e))?;
         for w in &warnings {
             warn!(
