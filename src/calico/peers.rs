@@ -316,6 +316,10 @@ fn build(cx: &Ctx, w: &Want) -> PeerCfg {
         Some(s) => s.password.as_ref(),
         None => cx.global.and_then(|g| g.node_mesh_password.as_ref()),
     };
+    let (import, export) = match spec {
+        Some(s) => super::filters::names(cx, &s.filters),
+        None => ("accept-all".to_string(), EXPORT_POLICY.to_string()),
+    };
     PeerCfg {
         name: Some(name(w)),
         address: PeerAddress::Addr(w.ip),
@@ -343,8 +347,8 @@ fn build(cx: &Ctx, w: &Want) -> PeerCfg {
         next_hop: next_hop(spec, ibgp),
         add_path: AddPathMode::Both,
         graceful_restart: true,
-        import: Some("accept-all".to_string()),
-        export: Some(EXPORT_POLICY.to_string()),
+        import: Some(import),
+        export: Some(export),
         max_prefix: None,
     }
 }
