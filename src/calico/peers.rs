@@ -75,9 +75,12 @@ pub(super) fn peers(cx: &Ctx) -> Vec<PeerCfg> {
     let mut out: Vec<PeerCfg> = Vec::new();
     let mut seen = BTreeSet::new();
     for w in wants {
-        // A node never peers with itself; one session per address and port (the first
-        // of mesh, global, node wins; BIRD would run a second, failing protocol).
-        if Some(w.ip) == cx.my_ip(w.ip.is_ipv4()) || !seen.insert((w.ip, w.port)) {
+        // A node never peers with itself, nor over a family it has no address in (BIRD6
+        // would run passive sessions without a source that never come up); one session
+        // per address and port (the first of mesh, global, node, reverse wins; BIRD would
+        // run a second, failing protocol).
+        let mine = cx.my_ip(w.ip.is_ipv4());
+        if mine.is_none() || mine == Some(w.ip) || !seen.insert((w.ip, w.port)) {
             continue;
         }
         out.push(build(cx, &w));
@@ -303,7 +306,7 @@ fn build(cx: &Ctx, w: &Want) -> PeerCfg {
     // confd compares them) makes one side passive. Node-scoped peers: never.
     let passive = w.kind != Kind::Node
         && w.calico_node
-        && w.ip.to_string() > my_ip.map(|a| a.to_string()).unwrap_or_default();
+        && my_ip.is_some_and(|me| w.ip.to_string() > me.to_string());
     let source_address = match spec.and_then(|s| s.source_address.as_deref()) {
         Some("None") => None,
         _ => my_ip,
