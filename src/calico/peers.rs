@@ -244,7 +244,7 @@ fn node_matches(
         .get(&format!("node.{name}"))
         .and_then(|c| c.spec.listen_port);
     let global_port = cx.global.and_then(|g| g.listen_port);
-    !node_port.is_some_and(|n| n != p) && !global_port.is_some_and(|g| g != p)
+    node_port.is_none_or(|n| n == p) && global_port.is_none_or(|g| g == p)
 }
 
 /// §2.6 step 3: when a BGPPeer's remote side selects us (`peerSelector`, or `peerIP`
