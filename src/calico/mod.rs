@@ -6,14 +6,14 @@
 //! (peers sorted by name, originations by prefix), so that diffing two translations
 //! shows only real changes.
 //!
-//! - [`model`]: the resource JSON (Node, BGPConfiguration, BGPPeer, IPPool, affinities).
-//! - [`peers`]: the peer set (§2.4, §2.6): mesh, route reflection, global/node peers.
-//! - [`policy`]: originations (blocks), `calico_export_to_bgp_peers` and
+//! - `model`: the resource JSON (Node, BGPConfiguration, BGPPeer, IPPool, affinities).
+//! - `peers`: the peer set (§2.4, §2.6): mesh, route reflection, global/node peers.
+//! - `policy`: originations (blocks), `calico_export_to_bgp_peers` and
 //!   `calico_kernel_programming` as `[[policy]]`s, IPIP device routes (§2.3, §2.5).
-//! - [`selector`]: Calico's label selectors.
-//! - [`filters`]: BGPFilters as per-peer policies.
+//! - `selector`: Calico's label selectors.
+//! - `filters`: BGPFilters as per-peer policies.
 //!
-//! Not translated (yet): some BGPFilter conditions (see [`filters`]), `localASNumber`,
+//! Not translated (yet): some BGPFilter conditions (see `filters`), `localASNumber`,
 //! `numAllowedLocalASNumbers` (the RIB always rejects its own AS in AS_PATH),
 //! `maxRestartTime` / `nodeMeshMaxRestartTime` (wren's GR restart time is fixed),
 //! `reachableBy`, local-workload peers, the interface-name rejects of §2.5 steps 2–3
