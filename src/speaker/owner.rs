@@ -98,7 +98,7 @@ pub struct Owner {
     timers: mpsc::UnboundedSender<TimerEvent>,
     pub started: Instant,
     /// End-of-RIBs still owed before the FIB drops the routes it adopted at start.
-    sync: InitialSync,
+    pub(super) sync: InitialSync,
     /// Outputs held until the kernel has a new blackhole.
     gate: Gate,
 }
