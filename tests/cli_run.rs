@@ -161,6 +161,7 @@ fn two_daemons_peer_and_answer_show() {
         "asn",
         "families",
         "last_down",
+        "last_down_unix",
         "name",
         "passive",
         "peer_id",

@@ -130,6 +130,9 @@ pub struct PeerRow {
     /// The peer's BGP identifier while Established.
     #[serde(default)]
     pub peer_id: Option<Ipv4Addr>,
+    /// When the session last went down (seconds since the Unix epoch).
+    #[serde(default)]
+    pub last_down_unix: Option<u64>,
 }
 
 /// One row of `show routes`.
@@ -314,6 +317,7 @@ mod tests {
             since_unix: 1_700_000_000,
             passive: false,
             peer_id: None,
+            last_down_unix: None,
         };
         let v = serde_json::to_value(&row).unwrap();
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
@@ -327,6 +331,7 @@ mod tests {
                 "asn",
                 "families",
                 "last_down",
+                "last_down_unix",
                 "name",
                 "passive",
                 "peer_id",

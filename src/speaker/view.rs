@@ -69,6 +69,7 @@ impl Owner {
             since_unix: unix_at(p.since),
             passive: p.cfg.passive,
             peer_id: p.neg.as_ref().map(|n| n.peer_id),
+            last_down_unix: p.last_down.as_ref().map(|(_, t)| unix_at(*t)),
         }
     }
 
@@ -173,12 +174,14 @@ impl Owner {
 
 // ===== helper functions =====
 
-/// The wall-clock time (seconds since the epoch) of a past instant.
+/// The wall-clock time (seconds since the epoch) of a past instant. Subtracting before
+/// truncating keeps it stable from one call to the next.
 fn unix_at(t: Instant) -> u64 {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    now.saturating_sub(Instant::now().duration_since(t).as_secs())
+    let ago = Instant::now().duration_since(t);
+    SystemTime::now()
+        .checked_sub(ago)
+        .and_then(|w| w.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The interface holding a connected subnet that contains `nh` (for BIRD's `via X on IF`).

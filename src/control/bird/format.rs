@@ -157,7 +157,7 @@ fn protocols(
     let recovering = snap.status.gr_recovering;
     for p in peers.into_iter().filter(|p| picked(&p.name)) {
         let state = info::proto_state(p, recovering);
-        let since = proto_time(p.since_unix, clock);
+        let since = proto_time(info::proto_since(p, snap.status.since_unix), clock);
         out.more(
             1002,
             &row(&p.name, "BGP", state, &since, &info::bgp_info(p)),
@@ -350,7 +350,12 @@ fn route_line(dest: &str, r: &RouteRow, peers: &[&PeerRow], clock: Clock, start:
         return format!("{dest:<18} {how} [static1 {time}]{star} (200)");
     }
     let peer = peers.iter().find(|p| p.name == r.peer);
-    let time = peer.map_or_else(|| "-".to_string(), |p| proto_time(p.since_unix, clock));
+    // wren keeps no per-route time: a route shows when its protocol entered its state.
+    let time = peer.map_or_else(
+        || "-".to_string(),
+        |p| proto_time(info::proto_since(p, start), clock),
+    );
+    // (A route's time is when its session came up: wren keeps no per-route time.)
     let nh = r
         .next_hop
         .map_or_else(|| "?".to_string(), |n| n.to_string());

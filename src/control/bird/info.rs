@@ -57,6 +57,17 @@ pub fn proto_state(p: &PeerRow, recovering: bool) -> &'static str {
     }
 }
 
+/// When the protocol entered its state (the `since` column): BIRD's protocol stays
+/// `start` while the session cycles through Connect and Active, so that is the last
+/// down (or the start of the daemon), not the last FSM change.
+pub fn proto_since(p: &PeerRow, daemon_start: u64) -> u64 {
+    if p.state == "established" {
+        p.since_unix
+    } else {
+        p.last_down_unix.unwrap_or(daemon_start)
+    }
+}
+
 /// The BGP state word (BIRD's `bgp_state_dsc`): a passive peer that waits is `Passive`.
 pub fn bgp_state(p: &PeerRow) -> &'static str {
     match p.state.as_str() {
@@ -312,6 +323,7 @@ mod tests {
             since_unix: 0,
             passive,
             peer_id: None,
+            last_down_unix: None,
         }
     }
 

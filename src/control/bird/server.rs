@@ -1,6 +1,7 @@
 //! The BIRD-compatible socket server (adapter): greets, reads command lines, asks the
 //! speaker what each command needs, and writes [`format`](super::format)'s reply.
 
+use std::future::Future;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -11,8 +12,20 @@ use tokio::task::JoinHandle;
 
 use super::command::{Command, Which};
 use super::{format, Clock, Snapshot, View};
-use crate::control::{Request, Response};
+use crate::control::{Reply, Request, Response};
 use crate::speaker::Requester;
+
+/// Where the answers come from: the speaker in this process ([`Requester`]), or a wren
+/// daemon's JSON control socket ([`Remote`], for a separate `bird6` process).
+pub trait Backend: Clone + Send + Sync + 'static {
+    fn ask(&self, req: Request) -> impl Future<Output = Result<Response, String>> + Send;
+}
+
+/// A running wren daemon, asked through its JSON-lines control socket.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    pub socket: PathBuf,
+}
 
 /// Longest command line; BIRD answers longer ones with 9000 and so do we.
 const MAX_LINE: u64 = 4096;
@@ -34,7 +47,7 @@ pub struct BirdServer {
 impl BirdServer {
     /// Bind `path` (creating its directory, replacing a stale socket file) and answer with
     /// `speaker`; the view (IPv4 or IPv6) follows the file name. Needs a tokio runtime.
-    pub fn bind(path: &Path, speaker: Requester) -> io::Result<BirdServer> {
+    pub fn bind(path: &Path, speaker: impl Backend) -> io::Result<BirdServer> {
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(named)?;
@@ -68,9 +81,49 @@ impl Drop for BirdServer {
     }
 }
 
+// ===== impl Backend =====
+
+impl Backend for Requester {
+    fn ask(&self, req: Request) -> impl Future<Output = Result<Response, String>> + Send {
+        self.request(req)
+    }
+}
+
+impl Backend for Remote {
+    fn ask(&self, req: Request) -> impl Future<Output = Result<Response, String>> + Send {
+        let socket = self.socket.clone();
+        async move {
+            let asked = req.clone();
+            let reply = tokio::task::spawn_blocking(move || {
+                crate::control::client::request(&socket, &asked)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            decode(&req, reply)
+        }
+    }
+}
+
 // ===== helper functions =====
 
-async fn accept_loop(listener: UnixListener, speaker: Requester, view: View) {
+/// A JSON reply as the [`Response`] the request gets in process.
+fn decode(req: &Request, reply: Reply) -> Result<Response, String> {
+    if !reply.ok {
+        return Err(reply.error.unwrap_or_else(|| "the daemon refused".into()));
+    }
+    let data = reply.data.unwrap_or_default();
+    let bad = |e: serde_json::Error| format!("bad reply from the daemon: {e}");
+    match req {
+        Request::ShowStatus => serde_json::from_value(data).map(Response::Status),
+        Request::ShowPeers => serde_json::from_value(data).map(Response::Peers),
+        Request::ShowRoutes { .. } => serde_json::from_value(data).map(Response::Routes),
+        other => return Err(format!("{} is not asked by the BIRD socket", other.name())),
+    }
+    .map_err(bad)
+}
+
+async fn accept_loop(listener: UnixListener, speaker: impl Backend, view: View) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
@@ -85,7 +138,7 @@ async fn accept_loop(listener: UnixListener, speaker: Requester, view: View) {
 }
 
 /// Greet, then answer command lines in order until the client closes.
-async fn serve_conn(stream: UnixStream, speaker: Requester, view: View) {
+async fn serve_conn(stream: UnixStream, speaker: impl Backend, view: View) {
     let (rd, mut wr) = stream.into_split();
     if wr.write_all(format::greeting().as_bytes()).await.is_err() {
         return;
@@ -116,7 +169,7 @@ async fn serve_conn(stream: UnixStream, speaker: Requester, view: View) {
 }
 
 /// The reply to one command line.
-pub async fn answer(line: &str, speaker: &Requester, view: View) -> String {
+pub async fn answer(line: &str, speaker: &impl Backend, view: View) -> String {
     let cmd = match Command::parse(line) {
         Ok(c) => c,
         Err(msg) => return format::syntax_error(&msg),
@@ -128,8 +181,8 @@ pub async fn answer(line: &str, speaker: &Requester, view: View) -> String {
 }
 
 /// Ask the speaker for what `cmd` shows.
-async fn snapshot(cmd: &Command, speaker: &Requester) -> Result<Snapshot, String> {
-    let status = match speaker.request(Request::ShowStatus).await? {
+async fn snapshot(cmd: &Command, speaker: &impl Backend) -> Result<Snapshot, String> {
+    let status = match speaker.ask(Request::ShowStatus).await? {
         Response::Status(s) => s,
         other => return Err(format!("unexpected answer {other:?}")),
     };
@@ -148,7 +201,7 @@ async fn snapshot(cmd: &Command, speaker: &Requester) -> Result<Snapshot, String
         } if !BUILTINS.contains(&n.as_str()) => Some(Some(n.clone())),
         Command::ShowProtocols { all: true, .. } | Command::ShowRoute { .. } => Some(None),
     };
-    if let Response::Peers(p) = speaker.request(Request::ShowPeers).await? {
+    if let Response::Peers(p) = speaker.ask(Request::ShowPeers).await? {
         snap.peers = p;
     }
     if let Some(peer) = routes {
@@ -157,7 +210,7 @@ async fn snapshot(cmd: &Command, speaker: &Requester) -> Result<Snapshot, String
             advertised: false,
         };
         // A name that is not a peer is answered with "not a protocol" by the formatter.
-        if let Ok(Response::Routes(r)) = speaker.request(req).await {
+        if let Ok(Response::Routes(r)) = speaker.ask(req).await {
             snap.routes = r;
         }
     }

@@ -58,7 +58,21 @@ fn peer(name: &str, addr: &str, state: &str, since: u64, last_down: Option<&str>
         since_unix: since,
         passive: false,
         peer_id: (state == "established").then(|| Ipv4Addr::new(172, 17, 8, 102)),
+        last_down_unix: None,
     }
+}
+
+fn node_down() -> PeerRow {
+    // Down at 20:11:00, connecting again since (the since column keeps the down time).
+    let mut p = peer(
+        "Node_10_0_0_9",
+        "10.0.0.9",
+        "active",
+        START + 30,
+        Some(REFUSED),
+    );
+    p.last_down_unix = Some(START + 4);
+    p
 }
 
 fn route(prefix: &str, peer: &str, nh: Option<&str>, best: bool) -> RouteRow {
@@ -97,13 +111,7 @@ fn calico_node(gr: bool) -> Snapshot {
                 1_479_729_600,
                 None,
             ),
-            peer(
-                "Node_10_0_0_9",
-                "10.0.0.9",
-                "active",
-                START + 4,
-                Some(REFUSED),
-            ),
+            node_down(),
             peer("Mesh_fd00__2", "fd00::2", "established", START, None),
         ],
         routes: vec![
