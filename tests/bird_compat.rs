@@ -49,7 +49,7 @@ fn config(dir: &Path, me: u8, other: u8, port: u16, extra: &str) -> PathBuf {
         r#"[router]
 asn = 64512
 router_id = "127.0.0.{me}"
-listen = ["127.0.0.{me}:{port}"]
+listen = ["127.0.0.{me}:{port}", "127.0.0.{}:{port}"]
 
 [[peer]]
 name = "Mesh_127_0_0_{other}"
@@ -70,6 +70,7 @@ socket = "{}/n{me}.sock"
 [fib]
 dry_run = true
 "#,
+        me + 6,
         dir.display()
     );
     let path = dir.join(format!("n{me}.toml"));
@@ -183,6 +184,14 @@ source_address = "127.0.0.71"
 families = ["ipv4"]
 
 [[peer]]
+name = "Global_127_0_0_78"
+address = "127.0.0.78"
+asn = 65000
+port = {port}
+source_address = "127.0.0.77"
+families = ["ipv4"]
+
+[[peer]]
 name = "Mesh___1"
 address = "::1"
 asn = 64512
@@ -191,29 +200,49 @@ families = ["ipv6"]
 "#,
         port + 1
     );
+    // B (also listening on 127.0.0.78) is AS 64512, not the 65000 A expects there.
+    let b_extra = r#"
+[[peer]]
+name = "Global_127_0_0_77"
+address = "127.0.0.77"
+asn = 64512
+passive = true
+families = ["ipv4"]
+"#;
     let a_cfg = config(&dir, 71, 72, port, &extra);
-    let b_cfg = config(&dir, 72, 71, port, "");
+    let b_cfg = config(&dir, 72, 71, port, b_extra);
     let (sock, sock6) = (dir.join("bird.ctl"), dir.join("bird6.ctl"));
     let mut a = bird(&dir, "bird", &sock, &a_cfg);
     let mut a6 = bird(&dir, "bird6", &sock6, &a_cfg);
     let _b = plain(&dir, &b_cfg, "n72.log");
 
     // calicoctl node status: the mesh peer up, the node peer refused.
-    let peers = until(&dir, "the mesh up and the node peer refused", || {
-        let p = calicoctl(&sock, '.')?;
-        let up = p.iter().any(|x| x.bgp_state == "Established");
-        let refused = p.iter().any(|x| x.info == "Socket: Connection refused");
-        (up && refused).then_some(p)
-    });
-    assert_eq!(peers.len(), 2, "{peers:#?}");
-    let mesh = &peers[0];
+    let peers = until(
+        &dir,
+        "mesh up, node peer refused, global peer AS refused",
+        || {
+            let p = calicoctl(&sock, '.')?;
+            let up = p.iter().any(|x| x.bgp_state == "Established");
+            let refused = p.iter().any(|x| x.info == "Socket: Connection refused");
+            let bad_as = p.iter().any(|x| x.info == "BGP Error: Bad peer AS");
+            (up && refused && bad_as).then_some(p)
+        },
+    );
+    assert_eq!(peers.len(), 3, "{peers:#?}");
+    let global = &peers[0];
+    assert_eq!(
+        (global.peer_ip.as_str(), global.peer_type.as_str()),
+        ("127.0.0.78", "global")
+    );
+    assert_eq!(global.state, "start");
+    let mesh = &peers[1];
     assert_eq!(
         (mesh.peer_ip.as_str(), mesh.peer_type.as_str()),
         ("127.0.0.72", "node-to-node mesh")
     );
     // Recovery holds the kernel back: BIRD shows an Established protocol as `wait`.
     assert_eq!(mesh.state, "wait");
-    let node = &peers[1];
+    let node = &peers[2];
     assert_eq!(
         (node.peer_ip.as_str(), node.peer_type.as_str()),
         ("127.0.0.79", "node specific")
@@ -295,7 +324,7 @@ fn reporter(sock: &Path) {
         ("Established".to_string(), "127.0.0.72".to_string())
     );
     assert_eq!(seen[1].1, "127.0.0.79");
-    assert_eq!(seen[1].0, peers[1].bgp_state, "details agree with the list");
+    assert_eq!(seen[1].0, peers[2].bgp_state, "details agree with the list");
     let routes = calico::routes(&c.ask("show route", &["0000"])).unwrap();
     let own = routes
         .iter()
