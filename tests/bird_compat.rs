@@ -348,9 +348,12 @@ fn reporter(sock: &Path) {
     );
     assert_eq!(c.ask("show bgp", &["9001"]), ["9001 syntax error"]);
     assert_eq!(
-        c.ask("show route count", &["0014"]),
-        ["0014 2 of 2 routes for 2 networks"]
+        c.ask("show route count\r", &["0014"]),
+        ["0014 2 of 2 routes for 2 networks"],
+        "CRLF line ends are accepted"
     );
+    let long = format!("show protocols all {}", "x".repeat(5000));
+    assert_eq!(c.ask(&long, &["9000"]), ["9000 Command too long"]);
 }
 
 /// BIRD 1.6's own client against wren's socket prints what our birdcl prints.
