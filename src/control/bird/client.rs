@@ -5,7 +5,7 @@
 //! ```
 //!
 //! With a command, it is sent and the reply printed; without one, commands are read from
-//! standard input, one per line. Printing follows BIRD's client: each line without its
+//! standard input, one per line. Keyword abbreviations are expanded (`sh pro`). Printing follows BIRD's client: each line without its
 //! 5-character code prefix (`0001 `, `1002-`), continuation lines without their leading
 //! space, the `0000` end line not at all; `-v` prints the raw lines. The greeting is
 //! printed first (`BIRD v… ready.`): calico-node's liveness probe checks that stdout
@@ -95,6 +95,29 @@ pub fn render(raw: &str, verbose: bool) -> Line {
     Line { print, last }
 }
 
+/// Expand unambiguous abbreviations of the keywords, like BIRD's client does before
+/// sending (`sh pro all X` → `show protocols all X`); names are never expanded.
+pub fn expand(line: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for w in line.split_whitespace() {
+        let prev: Vec<&str> = out.iter().map(String::as_str).collect();
+        let choices: &[&str] = match prev.as_slice() {
+            [] => &["show"],
+            ["show"] => &["status", "protocols", "route"],
+            ["show", "protocols"] => &["all"],
+            ["show", "route", .., "protocol"] => &[],
+            ["show", "route", ..] => &["count", "primary", "protocol"],
+            _ => &[],
+        };
+        let hits: Vec<&&str> = choices.iter().filter(|c| c.starts_with(w)).collect();
+        match hits.as_slice() {
+            [one] if !w.is_empty() => out.push((**one).to_string()),
+            _ => out.push(w.to_string()),
+        }
+    }
+    out.join(" ")
+}
+
 /// Run `birdcl` (or `birdcl6` with `view` V6); returns the exit code.
 pub fn run(argv: &[String], view: View) -> i32 {
     let args = match Args::parse(argv) {
@@ -127,6 +150,7 @@ fn session(args: &Args, view: View) -> io::Result<()> {
     } else {
         vec![args.command.join(" ")]
     };
+    let commands: Vec<String> = commands.iter().map(|c| expand(c)).collect();
     for c in commands.iter().filter(|c| !c.trim().is_empty()) {
         wr.write_all(format!("{c}\n").as_bytes())?;
         relay(&mut rd, &mut out, args.verbose)?;
@@ -219,6 +243,27 @@ mod tests {
         assert!(!render("1011-Router ID is 1.2.3.4", false).last);
         assert!(!render(" Last reboot on x", false).last);
         assert_eq!(render("1002-x", true).print.as_deref(), Some("1002-x"));
+    }
+
+    #[test]
+    fn abbreviations_expand_like_birdcl() {
+        assert_eq!(expand("sh s"), "show status");
+        assert_eq!(expand("sh pro al Mesh_1"), "show protocols all Mesh_1");
+        assert_eq!(expand("sh pro Mesh_1"), "show protocols Mesh_1");
+        assert_eq!(expand("s r c"), "show route count");
+        assert_eq!(
+            expand("show route pr x"),
+            "show route pr x",
+            "primary or protocol"
+        );
+        assert_eq!(expand("show route proto st"), "show route protocol st");
+        assert_eq!(
+            expand("show route protocol c"),
+            "show route protocol c",
+            "a name"
+        );
+        assert_eq!(expand("  show   status "), "show status");
+        assert_eq!(expand("configure"), "configure");
     }
 
     #[test]
