@@ -183,9 +183,11 @@ pub struct StatusRow {
     /// When the config was last applied (start, or the last reconfiguration).
     #[serde(default)]
     pub last_reconfig_unix: u64,
-    /// `[[originate]]` prefixes.
+    /// `[[originate]]` prefixes, IPv4 and IPv6.
     #[serde(default)]
-    pub originated: usize,
+    pub originated_v4: usize,
+    #[serde(default)]
+    pub originated_v6: usize,
     /// The initial sync after start is still waiting for peers' End-of-RIB (the kernel
     /// FIB keeps the routes it found until then): BIRD's "graceful restart recovery".
     #[serde(default)]

@@ -149,7 +149,18 @@ impl Owner {
             since_unix: unix_at(self.started),
             // Reconfiguration does not record its time yet: the start is the last one.
             last_reconfig_unix: unix_at(self.started),
-            originated: self.cfg.originate.len(),
+            originated_v4: self
+                .cfg
+                .originate
+                .iter()
+                .filter(|o| o.prefix.addr().is_ipv4())
+                .count(),
+            originated_v6: self
+                .cfg
+                .originate
+                .iter()
+                .filter(|o| o.prefix.addr().is_ipv6())
+                .count(),
             gr_recovering: waiting.is_some(),
             gr_waiting: waiting.unwrap_or(0),
             gr_wait_left_secs: INITIAL_SYNC_MAX.as_secs().saturating_sub(elapsed),

@@ -136,7 +136,7 @@ fn protocols(
     all: bool,
     which: Option<&Which>,
 ) {
-    let builtins = builtins(&snap.status);
+    let builtins = builtins(&snap.status, view);
     let peers = view_peers(snap, view);
     if let Some(Which::Name(n)) = which {
         let known = builtins.iter().any(|b| b.name == n) || peers.iter().any(|p| &p.name == n);
@@ -178,10 +178,14 @@ fn row(name: &str, proto: &str, state: &str, since: &str, info: &str) -> String 
 }
 
 /// The protocols Calico's BIRD config has besides BGP, in its config order.
-fn builtins(s: &StatusRow) -> Vec<Builtin> {
+fn builtins(s: &StatusRow, view: View) -> Vec<Builtin> {
     let kernel = if s.gr_recovering { "wait" } else { "up" };
+    let originated = match view {
+        View::V4 => s.originated_v4,
+        View::V6 => s.originated_v6,
+    };
     let mut b = Vec::new();
-    if s.originated > 0 {
+    if originated > 0 {
         b.push(Builtin {
             name: "static1",
             proto: "Static",
@@ -275,7 +279,7 @@ fn routes(
 ) {
     let peers = view_peers(snap, view);
     if let Some(name) = protocol {
-        let known = builtins(&snap.status).iter().any(|b| b.name == name)
+        let known = builtins(&snap.status, view).iter().any(|b| b.name == name)
             || peers.iter().any(|p| p.name == name);
         if !known {
             out.end(9001, &format!("{name} is not a protocol"));

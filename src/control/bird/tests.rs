@@ -34,7 +34,8 @@ fn status(gr: bool) -> StatusRow {
         fib_routes: 1,
         since_unix: START,
         last_reconfig_unix: START,
-        originated: 1,
+        originated_v4: 1,
+        originated_v6: 0,
         gr_recovering: gr,
         gr_waiting: if gr { 1 } else { 0 },
         gr_wait_left_secs: if gr { 98 } else { 0 },
@@ -169,6 +170,7 @@ fn show_protocols_during_recovery_and_in_the_v6_view() {
     let v6 = reply("show protocols", &calico_node(false), View::V6);
     assert!(v6.contains("\n Mesh_fd00__2 BGP      master   up     20:10:56    Established   \n"));
     assert!(!v6.contains("Mesh_172"), "{v6}");
+    assert!(!v6.contains("static1"), "no IPv6 block originated: {v6}");
     assert!(!reply("show protocols", &calico_node(false), View::V4).contains("fd00"));
 }
 
