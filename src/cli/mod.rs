@@ -5,6 +5,7 @@
 //! 2 bad usage or unreadable input (clap uses 2 for usage errors too).
 
 mod admin;
+pub mod bird;
 mod check;
 mod decode;
 mod run;

@@ -7,6 +7,7 @@ use clap::Args;
 use tracing::{error, info, warn};
 
 use wren::config::{self, Config};
+use wren::control::bird::server::BirdServer;
 use wren::control::server::ControlServer;
 use wren::control::{Request, Response};
 use wren::fib::netlink::{NetlinkFib, NetlinkFibCfg};
@@ -25,6 +26,12 @@ pub fn run(args: &RunArgs) -> ExitCode {
     let Some(cfg) = load(&args.config) else {
         return ExitCode::FAILURE;
     };
+    daemon(cfg, &args.config)
+}
+
+/// Run the daemon with a config loaded from `path` until SIGTERM/SIGINT (also `bird`'s
+/// entry); SIGHUP and `wren reload` re-read `path`.
+pub fn daemon(cfg: Config, path: &Path) -> ExitCode {
     init_tracing();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -37,7 +44,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(serve(cfg, args.config.clone())) {
+    match rt.block_on(serve(cfg, path.to_path_buf())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!("{e}");
@@ -48,7 +55,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
 }
 
 /// Load and validate; print warnings and errors in `wren check`'s format.
-fn load(path: &Path) -> Option<Config> {
+pub fn load(path: &Path) -> Option<Config> {
     match config::load(path) {
         Ok((cfg, warnings)) => {
             for w in &warnings {
@@ -72,7 +79,7 @@ fn load(path: &Path) -> Option<Config> {
 }
 
 /// Logs to stderr; `WREN_LOG` is an EnvFilter (default `info`).
-fn init_tracing() {
+pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WREN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -108,6 +115,7 @@ fn open_fib(cfg: &Config) -> Result<Box<dyn FibSink>, String> {
 
 async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
     let socket = cfg.control.socket.clone();
+    let bird_paths = cfg.control.bird_compat.clone();
     let fib = open_fib(&cfg)?;
     let speaker = wren::speaker::spawn_from_file(cfg, path, fib)
         .await
@@ -115,6 +123,7 @@ async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
     let control = ControlServer::bind(&socket, speaker.requester())
         .map_err(|e| format!("control socket: {e}"))?;
     info!("control socket at {}", control.path().display());
+    let bird = bind_bird(&bird_paths, &speaker)?;
     let sig = loop {
         let sig = wait_for_signal()
             .await
@@ -131,12 +140,32 @@ async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
     };
     info!("{sig}: stopping");
     speaker.shutdown().await;
+    drop(bird);
     drop(control);
     info!("stopped");
     Ok(())
 }
 
-async fn wait_for_signal() -> std::io::Result<&'static str> {
+/// The BIRD-compatible sockets (`[control] bird_compat`), for calico-node.
+fn bind_bird(
+    paths: &[PathBuf],
+    speaker: &wren::speaker::SpeakerHandle,
+) -> Result<Vec<BirdServer>, String> {
+    let mut servers = Vec::new();
+    for p in paths {
+        let s = BirdServer::bind(p, speaker.requester())
+            .map_err(|e| format!("BIRD-compatible socket: {e}"))?;
+        info!(
+            "BIRD-compatible socket at {} ({:?} view)",
+            p.display(),
+            s.view()
+        );
+        servers.push(s);
+    }
+    Ok(servers)
+}
+
+pub async fn wait_for_signal() -> std::io::Result<&'static str> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;

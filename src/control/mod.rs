@@ -15,6 +15,7 @@
 //! The server hands each request to the speaker's owner loop with a reply channel; the
 //! loop answers from its state. The client ([`client`]) is what `wren show` uses.
 
+pub mod bird;
 pub mod client;
 pub mod server;
 
@@ -123,6 +124,18 @@ pub struct PeerRow {
     pub stale: u64,
     /// Negotiated families when Established, else the configured ones.
     pub families: Vec<Family>,
+    /// When the current state began (seconds since the Unix epoch).
+    #[serde(default)]
+    pub since_unix: u64,
+    /// The peer only accepts connections (`passive = true`).
+    #[serde(default)]
+    pub passive: bool,
+    /// The peer's BGP identifier while Established.
+    #[serde(default)]
+    pub peer_id: Option<Ipv4Addr>,
+    /// When the session last went down (seconds since the Unix epoch).
+    #[serde(default)]
+    pub last_down_unix: Option<u64>,
 }
 
 /// One row of `show routes`.
@@ -138,6 +151,12 @@ pub struct RouteRow {
     pub stale: bool,
     pub reason: String,
     pub attrs: Attrs,
+    /// The interface that reaches `next_hop` directly (a connected subnet), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iface: Option<String>,
+    /// An originated route that is a blackhole in the kernel.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blackhole: bool,
 }
 
 /// One row of `show fib`.
@@ -161,6 +180,29 @@ pub struct StatusRow {
     /// Paths in the RIB: accepted from peers, plus the originated ones.
     pub paths: usize,
     pub fib_routes: usize,
+    /// When the speaker started (seconds since the Unix epoch).
+    #[serde(default)]
+    pub since_unix: u64,
+    /// When the config was last applied (start, or the last reconfiguration).
+    #[serde(default)]
+    pub last_reconfig_unix: u64,
+    /// `[[originate]]` prefixes, IPv4 and IPv6.
+    #[serde(default)]
+    pub originated_v4: usize,
+    #[serde(default)]
+    pub originated_v6: usize,
+    /// The initial sync after start is still waiting for peers' End-of-RIB (the kernel
+    /// FIB keeps the routes it found until then): BIRD's "graceful restart recovery".
+    #[serde(default)]
+    pub gr_recovering: bool,
+    /// While recovering: configured peers still owing their End-of-RIB.
+    #[serde(default)]
+    pub gr_waiting: usize,
+    /// While recovering: seconds left of the wait, and the whole wait.
+    #[serde(default)]
+    pub gr_wait_left_secs: u64,
+    #[serde(default)]
+    pub gr_wait_secs: u64,
 }
 
 // ===== impl Request =====
@@ -277,6 +319,10 @@ mod tests {
             advertised: 2,
             stale: 0,
             families: vec![Family::IPV4_UNICAST],
+            since_unix: 1_700_000_000,
+            passive: false,
+            peer_id: None,
+            last_down_unix: None,
         };
         let v = serde_json::to_value(&row).unwrap();
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
@@ -290,8 +336,12 @@ mod tests {
                 "asn",
                 "families",
                 "last_down",
+                "last_down_unix",
                 "name",
+                "passive",
+                "peer_id",
                 "received",
+                "since_unix",
                 "stale",
                 "state",
                 "uptime_secs"

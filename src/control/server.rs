@@ -61,7 +61,7 @@ impl Drop for ControlServer {
 
 /// A socket file nobody listens on is left over from a crash: remove it. A live socket
 /// means another daemon; any other kind of file is not ours to delete.
-fn remove_stale(path: &Path) -> io::Result<()> {
+pub(crate) fn remove_stale(path: &Path) -> io::Result<()> {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return Ok(());
     };

@@ -57,6 +57,16 @@ impl InitialSync {
         }
     }
 
+    /// While the sync is pending: how many configured peers still owe End-of-RIB (never
+    /// came up, or came up and have not sent all of theirs). `None` once done.
+    pub fn waiting(&self) -> Option<usize> {
+        if self.done {
+            return None;
+        }
+        let owing = self.owed.values().filter(|f| !f.is_empty()).count();
+        Some(self.never_up.len() + owing)
+    }
+
     /// True once, when everything owed has arrived (or `timeout` is set): the caller then
     /// tells the FIB.
     pub fn take_ready(&mut self, timeout: bool) -> bool {
@@ -103,8 +113,10 @@ mod tests {
             !s.take_ready(false),
             "a family it did not negotiate does not count"
         );
+        assert_eq!(s.waiting(), Some(1));
         s.end_of_rib(2, V4);
         assert!(s.take_ready(false));
+        assert_eq!(s.waiting(), None);
     }
 
     #[test]

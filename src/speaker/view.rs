@@ -1,8 +1,11 @@
 //! Control replies, built from the owner's state (never blocking it for long).
 
-use std::time::Instant;
+use std::net::IpAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use super::host::Host;
 use super::owner::{name, prefix_str, Owner, Peer, PeerId};
+use super::sync::INITIAL_SYNC_MAX;
 use crate::config::PeerAs;
 use crate::control::{FibRow, PeerRow, Request, Response, RouteRow, StatusRow};
 use crate::rib::{FibKind, FibRoute, PathView, PeerCounts, LOCAL};
@@ -66,6 +69,10 @@ impl Owner {
                 Some(n) => n.families.clone(),
                 None => p.cfg.families.clone(),
             },
+            since_unix: unix_at(p.since),
+            passive: p.cfg.passive,
+            peer_id: p.neg.as_ref().map(|n| n.peer_id),
+            last_down_unix: p.last_down.as_ref().map(|(_, t)| unix_at(*t)),
         }
     }
 
@@ -103,7 +110,11 @@ impl Owner {
                 .get(&id)
                 .map_or_else(|| format!("#{id}"), |p| p.name.clone()),
         };
+        let local = peer == "local";
+        let blackhole = local && self.originated_blackhole(&v.prefix);
         RouteRow {
+            iface: v.next_hop.and_then(|nh| connected_iface(&self.host, nh)),
+            blackhole,
             prefix: prefix_str(&v.prefix),
             peer,
             path_id: v.path_id,
@@ -122,6 +133,8 @@ impl Owner {
             .values()
             .filter(|p| p.state == crate::fsm::State::Established)
             .count();
+        let waiting = self.sync.waiting();
+        let elapsed = Instant::now().duration_since(self.started).as_secs();
         StatusRow {
             version: env!("CARGO_PKG_VERSION").to_string(),
             router_id: self.router_id,
@@ -136,7 +149,33 @@ impl Owner {
                     .map(|(id, p)| self.counts(*id, p).accepted as usize)
                     .sum::<usize>(),
             fib_routes: self.fib.routes().len(),
+            since_unix: unix_at(self.started),
+            // Reconfiguration does not record its time yet: the start is the last one.
+            last_reconfig_unix: unix_at(self.started),
+            originated_v4: self
+                .cfg
+                .originate
+                .iter()
+                .filter(|o| o.prefix.addr().is_ipv4())
+                .count(),
+            originated_v6: self
+                .cfg
+                .originate
+                .iter()
+                .filter(|o| o.prefix.addr().is_ipv6())
+                .count(),
+            gr_recovering: waiting.is_some(),
+            gr_waiting: waiting.unwrap_or(0),
+            gr_wait_left_secs: INITIAL_SYNC_MAX.as_secs().saturating_sub(elapsed),
+            gr_wait_secs: INITIAL_SYNC_MAX.as_secs(),
         }
+    }
+
+    fn originated_blackhole(&self, prefix: &crate::rib::Prefix) -> bool {
+        self.cfg
+            .originate
+            .iter()
+            .any(|o| o.blackhole && super::owner::prefix_of(o.prefix).as_ref() == Some(prefix))
     }
 
     pub(super) fn peer_id(&self, name: &str) -> Option<PeerId> {
@@ -148,6 +187,26 @@ impl Owner {
 }
 
 // ===== helper functions =====
+
+/// The wall-clock time (seconds since the epoch) of a past instant. Subtracting before
+/// truncating keeps it stable from one call to the next.
+fn unix_at(t: Instant) -> u64 {
+    let ago = Instant::now().duration_since(t);
+    SystemTime::now()
+        .checked_sub(ago)
+        .and_then(|w| w.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The interface holding a connected subnet that contains `nh` (for BIRD's `via X on IF`).
+fn connected_iface(host: &Host, nh: IpAddr) -> Option<String> {
+    host.addrs
+        .iter()
+        .filter(|a| a.addr.is_ipv4() == nh.is_ipv4())
+        .filter(|a| ipnet::IpNet::new(a.addr, a.prefix_len).is_ok_and(|n| n.contains(&nh)))
+        .max_by_key(|a| a.prefix_len)
+        .map(|a| a.iface.clone())
+}
 
 fn fib_row(r: &FibRoute) -> FibRow {
     let (kind, next_hops) = match &r.kind {
