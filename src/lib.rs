@@ -9,6 +9,7 @@
 //! - [`speaker`]: the one owner loop (peers, RIB, FIB) that `wren run` starts.
 //! - [`fib`]: where best routes go: the [`fib::FibSink`] trait and the in-memory FIB.
 //! - [`control`]: the control socket (JSON lines) and its client (`wren show`).
+//! - [`metrics`]: `/metrics`, `/healthz`, `/readyz` over HTTP (`[metrics] listen`).
 //! - [`hash`]: the fast hasher of the RIB's and the FIB's tables.
 //!
 //! Supported standards (wire level): RFC 4271, 4760, 6793, 2918, 7313, 5492, 9072,
@@ -19,6 +20,7 @@ pub mod control;
 pub mod fib;
 pub mod fsm;
 pub mod hash;
+pub mod metrics;
 pub mod net;
 pub mod rib;
 pub mod speaker;

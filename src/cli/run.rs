@@ -10,6 +10,7 @@ use wren::config::{self, Config};
 use wren::control::server::ControlServer;
 use wren::fib::netlink::{NetlinkFib, NetlinkFibCfg};
 use wren::fib::{FibSink, MemFib};
+use wren::metrics::MetricsServer;
 
 /// Arguments of `wren run`.
 #[derive(Debug, Args)]
@@ -107,6 +108,7 @@ fn open_fib(cfg: &Config) -> Result<Box<dyn FibSink>, String> {
 
 async fn serve(cfg: Config) -> Result<(), String> {
     let socket = cfg.control.socket.clone();
+    let metrics_cfg = cfg.metrics.clone();
     let fib = open_fib(&cfg)?;
     let speaker = wren::speaker::spawn(cfg, fib)
         .await
@@ -114,12 +116,19 @@ async fn serve(cfg: Config) -> Result<(), String> {
     let control = ControlServer::bind(&socket, speaker.requester())
         .map_err(|e| format!("control socket: {e}"))?;
     info!("control socket at {}", control.path().display());
+    let metrics = MetricsServer::start(&metrics_cfg, speaker.stats())
+        .await
+        .map_err(|e| format!("metrics: {e}"))?;
+    if let Some(m) = &metrics {
+        info!("metrics, /healthz and /readyz at http://{}", m.local_addr());
+    }
     let sig = wait_for_signal()
         .await
         .map_err(|e| format!("signals: {e}"))?;
     info!("{sig}: stopping");
     speaker.shutdown().await;
     drop(control);
+    drop(metrics);
     info!("stopped");
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
@@ -12,6 +13,7 @@ use super::gate::{Gate, Held};
 use super::host::Host;
 use super::io::{SessionTx, Sessions};
 use super::peer::{self, SessionAddrs};
+use super::stats::{Dir, PeerStats, Stats, TICK};
 use super::sync::{InitialSync, INITIAL_SYNC_MAX};
 use super::ControlMsg;
 use crate::config::{Config, PeerAddress, PeerCfg};
@@ -79,6 +81,8 @@ pub struct Peer {
     /// Why the speaker itself stopped the session (max_prefix): shown as the down
     /// reason instead of the session's plain "stopped".
     stop_reason: Option<String>,
+    /// Its counters for `/metrics` (src/speaker/stats.rs).
+    pub stats: Arc<PeerStats>,
 }
 
 /// The speaker's state.
@@ -98,9 +102,11 @@ pub struct Owner {
     timers: mpsc::UnboundedSender<TimerEvent>,
     pub started: Instant,
     /// End-of-RIBs still owed before the FIB drops the routes it adopted at start.
-    sync: InitialSync,
+    pub(super) sync: InitialSync,
     /// Outputs held until the kernel has a new blackhole.
     gate: Gate,
+    /// What `/metrics` and the health endpoints read.
+    pub stats: Arc<Stats>,
 }
 
 // ===== impl Owner: setup and loop =====
@@ -138,6 +144,7 @@ impl Owner {
             started: Instant::now(),
             sync: InitialSync::default(),
             gate: Gate::default(),
+            stats: Arc::new(Stats::new()),
         };
         owner.add_configured_peers()?;
         owner.sync = InitialSync::new(owner.peers.keys().copied());
@@ -182,6 +189,7 @@ impl Owner {
         } else {
             cfg.display_name()
         };
+        let stats = self.stats.add_peer(id, &name, !dynamic);
         let peer = Peer {
             cfg,
             name,
@@ -200,6 +208,7 @@ impl Owner {
             stale: false,
             pending_reason: None,
             stop_reason: None,
+            stats,
         };
         self.peers.insert(id, peer);
         Ok(id)
@@ -234,6 +243,8 @@ impl Owner {
     pub async fn run(mut self, mut inp: Inputs) {
         self.start();
         self.flush();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let mut barrier = self.gate.take_barrier();
             let mut opened = false;
@@ -247,6 +258,7 @@ impl Owner {
                 }, if barrier.is_some() => {
                     opened = true;
                 }
+                due = tick.tick() => self.on_tick(due),
                 Some(t) = inp.timers.recv() => self.on_timer(t),
                 Some(ev) = inp.events.recv() => {
                     self.on_event(ev);
@@ -308,18 +320,27 @@ impl Owner {
 
     pub fn on_event(&mut self, ev: PeerEvent) {
         match ev {
-            PeerEvent::State { peer, from, to } => self.on_state(peer, from, to),
+            PeerEvent::State { peer, from, to } => {
+                let _g = self.peer_span(peer).entered();
+                self.on_state(peer, from, to)
+            }
             PeerEvent::Up {
                 peer,
                 neg,
                 local,
                 remote,
-            } => self.on_up(peer, neg, SessionAddrs { local, remote }),
+            } => {
+                let _g = self.peer_span(peer).entered();
+                self.on_up(peer, neg, SessionAddrs { local, remote })
+            }
             PeerEvent::Update {
                 peer,
                 msg,
                 findings,
             } => {
+                if let Some(p) = self.peers.get(&peer) {
+                    p.stats.update_in();
+                }
                 if self.peers.get(&peer).is_some_and(|p| p.in_rib) {
                     if let Some(family) = msg.end_of_rib() {
                         self.sync.end_of_rib(peer, family);
@@ -340,7 +361,10 @@ impl Owner {
                 peer,
                 reason,
                 was_established,
-            } => self.on_down(peer, reason, was_established),
+            } => {
+                let _g = self.peer_span(peer).entered();
+                self.on_down(peer, reason, was_established)
+            }
             PeerEvent::Inbound { stream, remote, .. } => self.on_inbound(stream, remote),
         }
     }
@@ -351,6 +375,7 @@ impl Owner {
         };
         p.state = to;
         p.since = Instant::now();
+        p.stats.set_state(to, &self.stats);
         match p.pending_reason.take() {
             Some(why) => info!("peer {}: {} -> {}: {why}", p.name, name(from), name(to)),
             None => info!("peer {}: {} -> {}", p.name, name(from), name(to)),
@@ -415,6 +440,7 @@ impl Owner {
         }
         p.last_down = Some((shown, Instant::now()));
         p.down_count += 1;
+        p.stats.down(&reason, was_established);
         p.pending_reason = Some(why);
         let neg = p.neg.take();
         if p.in_rib {
@@ -483,6 +509,7 @@ impl Owner {
 
     fn remove_peer(&mut self, id: PeerId, why: &str) {
         if let Some(p) = self.peers.remove(&id) {
+            self.stats.remove_peer(id);
             p.session.send(SessionCmd::Stop(None));
             info!(
                 "peer {}: {} -> removed (dynamic peer): {why}",
@@ -576,6 +603,7 @@ impl Owner {
             Held::Send(o) => {
                 for id in &o.peers {
                     if let Some(p) = self.peers.get(id) {
+                        p.stats.sent(&o.bytes);
                         p.session.send(SessionCmd::Send(o.bytes.clone()));
                     }
                 }
@@ -600,6 +628,7 @@ impl Owner {
                 n.subcode,
                 MAX_PREFIX_RESTART.as_secs()
             );
+            p.stats.notification(Dir::Sent, &n);
             p.session.send(SessionCmd::Stop(Some(n)));
             arm(
                 &self.timers,
