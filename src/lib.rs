@@ -10,6 +10,7 @@
 //! - [`fib`]: where best routes go: the [`fib::FibSink`] trait and the in-memory FIB.
 //! - [`control`]: the control socket (JSON lines) and its client (`wren show`).
 //! - [`metrics`]: `/metrics`, `/healthz`, `/readyz` over HTTP (`[metrics] listen`).
+//! - [`logging`]: text/JSON logs, the runtime filter (`wren log-level`), repeat limiting.
 //! - [`hash`]: the fast hasher of the RIB's and the FIB's tables.
 //!
 //! Supported standards (wire level): RFC 4271, 4760, 6793, 2918, 7313, 5492, 9072,
@@ -20,6 +21,7 @@ pub mod control;
 pub mod fib;
 pub mod fsm;
 pub mod hash;
+pub mod logging;
 pub mod metrics;
 pub mod net;
 pub mod rib;

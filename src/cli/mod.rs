@@ -6,6 +6,7 @@
 
 mod check;
 mod decode;
+mod loglevel;
 mod run;
 mod show;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Ask a running daemon through its control socket.
     Show(show::ShowArgs),
+    /// Change a running daemon's log filter, for everything or one peer.
+    LogLevel(loglevel::LogLevelArgs),
 }
 
 // ===== impl =====
@@ -43,5 +46,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::LogLevel(args) => loglevel::run(&args),
     }
 }

@@ -25,7 +25,9 @@ pub fn run(args: &RunArgs) -> ExitCode {
     let Some(cfg) = load(&args.config) else {
         return ExitCode::FAILURE;
     };
-    init_tracing();
+    if !init_tracing(&cfg.log) {
+        return ExitCode::FAILURE;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -71,16 +73,16 @@ fn load(path: &Path) -> Option<Config> {
     }
 }
 
-/// Logs to stderr; `WREN_LOG` is an EnvFilter (default `info`).
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WREN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: log files and journald get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+/// Logs to stderr as `[log] format` says; `WREN_LOG` (an EnvFilter) wins over `[log]
+/// level`. `wren log-level` changes the filter later (src/logging).
+fn init_tracing(cfg: &config::LogCfg) -> bool {
+    match wren::logging::init(cfg) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("wren: {e}");
+            false
+        }
+    }
 }
 
 /// The kernel FIB when `[fib] enabled` (routes with `[fib] protocol` in `[fib] table`),

@@ -58,7 +58,8 @@ impl MetricsServer {
             ready_min: cfg.ready_min_established,
         };
         let l = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("[metrics] listen {listen}: {e}"))
+            let hint = "(another wren? set [metrics] listen to a free address, or \"\" for none)";
+            std::io::Error::new(e.kind(), format!("[metrics] listen {listen}: {e} {hint}"))
         })?;
         let addr = l.local_addr()?;
         let task = tokio::spawn(http::serve(l, Arc::new(shared)));

@@ -17,6 +17,7 @@
 mod gate;
 mod host;
 mod io;
+mod logs;
 mod owner;
 mod peer;
 mod stats;

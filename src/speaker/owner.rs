@@ -107,6 +107,8 @@ pub struct Owner {
     gate: Gate,
     /// What `/metrics` and the health endpoints read.
     pub stats: Arc<Stats>,
+    /// Repeated state-change lines, summarised (src/speaker/logs.rs).
+    pub(super) state_log: super::logs::StateLog,
 }
 
 // ===== impl Owner: setup and loop =====
@@ -145,6 +147,7 @@ impl Owner {
             sync: InitialSync::default(),
             gate: Gate::default(),
             stats: Arc::new(Stats::new()),
+            state_log: super::logs::new_state_log(),
         };
         owner.add_configured_peers()?;
         owner.sync = InitialSync::new(owner.peers.keys().copied());
@@ -183,12 +186,14 @@ impl Owner {
         self.next_id += 1;
         let scfg = peer::session_cfg(&cfg, address, self.local_as, self.router_id);
         let transport = peer::transport(&cfg, address, self.local_as)?;
-        let session = self.sessions.spawn(id, scfg, transport);
         let name = if dynamic {
             address.to_string()
         } else {
             cfg.display_name()
         };
+        // The session task runs in the peer's span (per-peer log filters).
+        let span = tracing::info_span!("peer", peer = %name);
+        let session = span.in_scope(|| self.sessions.spawn(id, scfg, transport));
         let stats = self.stats.add_peer(id, &name, !dynamic);
         let peer = Peer {
             cfg,
@@ -376,10 +381,8 @@ impl Owner {
         p.state = to;
         p.since = Instant::now();
         p.stats.set_state(to, &self.stats);
-        match p.pending_reason.take() {
-            Some(why) => info!("peer {}: {} -> {}: {why}", p.name, name(from), name(to)),
-            None => info!("peer {}: {} -> {}", p.name, name(from), name(to)),
-        }
+        let why = p.pending_reason.take();
+        super::logs::state_change(&mut self.state_log, &p.name, from, to, why);
     }
 
     fn on_up(&mut self, id: PeerId, neg: Negotiated, addrs: SessionAddrs) {

@@ -333,6 +333,7 @@ impl Owner {
     /// The periodic tick, `due` when it was scheduled: how late it runs is the loop's lag.
     /// Refreshes the sampled gauges (O(peers), no walk over routes).
     pub(super) fn on_tick(&mut self, due: tokio::time::Instant) {
+        self.log_summaries();
         let s = &self.stats;
         let lag = tokio::time::Instant::now().saturating_duration_since(due);
         let lag_us = lag.as_micros().min(u64::MAX as u128) as u64;
