@@ -619,7 +619,7 @@ impl Owner {
     fn stop_for_max_prefix(&mut self, id: PeerId, n: NotificationMsg) {
         if let Some(p) = self.peers.get_mut(&id) {
             p.stop_reason = Some(format!(
-                "more than max_prefix = {} prefixes received (sent NOTIFICATION {}/{})",
+                "more than max_prefix = {} prefixes received (sent NOTIFICATION {}/{}: {n})",
                 p.cfg.max_prefix.unwrap_or(0),
                 n.code,
                 n.subcode

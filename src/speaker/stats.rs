@@ -232,6 +232,16 @@ impl Stats {
         }
     }
 
+    /// Drop the counters of peers the speaker no longer has (however they were removed).
+    fn prune(&self, alive: impl Fn(PeerId) -> bool, count: usize) {
+        let stale = self.peers.read().is_ok_and(|p| p.len() != count);
+        if stale {
+            if let Ok(mut peers) = self.peers.write() {
+                peers.retain(|id, _| alive(*id));
+            }
+        }
+    }
+
     fn now_ms(&self) -> u64 {
         // +1: a tick in the first millisecond is not "no tick yet".
         self.base.elapsed().as_millis() as u64 + 1
@@ -345,6 +355,7 @@ impl Owner {
             s.set_config_applied(true);
         }
         s.sync_done.store(self.sync.is_done(), Relaxed);
+        s.prune(|id| self.peers.contains_key(&id), self.peers.len());
         let mut paths = self.cfg.originate.len() as u64;
         for (id, p) in &self.peers {
             if p.known {
@@ -476,7 +487,10 @@ mod tests {
         assert_eq!((ps.state, ps.flaps), (State::Idle, 1));
         assert_eq!((ps.updates_in, ps.updates_out), (1, 1));
         assert_eq!(ps.notifications, vec![((Dir::Received, 6, 2), 1)]);
-        s.remove_peer(1);
+        s.add_peer(2, "n3", false);
+        s.prune(|id| id == 2, 1);
+        assert_eq!(s.snapshot().peers.len(), 1, "peer 1 is gone");
+        s.remove_peer(2);
         assert!(s.snapshot().peers.is_empty());
     }
 }
