@@ -355,3 +355,33 @@ async fn readyz_turns_ready_and_back() {
     assert!(body.contains("down: b (active)"), "{body}");
     h.shutdown().await;
 }
+
+#[test]
+fn config_keys_parse_and_check() {
+    let base = "[router]\nasn = 64512\n[[peer]]\naddress = \"198.18.0.2\"\nasn = 64512\n";
+    let parse = |extra: &str| config::parse(&format!("{base}{extra}"), Path::new("t.toml"));
+    let c = parse("[metrics]\nper_peer = false\nready_min_established = \"50%\"\n").unwrap();
+    assert!(!c.metrics.per_peer);
+    assert_eq!(c.metrics.ready_min_established, Some(ReadyMin::Percent(50)));
+    let c = parse("[metrics]\nready_min_established = 3\n").unwrap();
+    assert_eq!(c.metrics.ready_min_established, Some(ReadyMin::Count(3)));
+    let w = config::validate(&c, Path::new("t.toml")).unwrap();
+    assert_eq!(
+        w[0].key, "metrics.ready_min_established",
+        "3 of 1 peer: {w:?}"
+    );
+    for bad in ["\"150%\"", "\"half\"", "-1"] {
+        let e = parse(&format!("[metrics]\nready_min_established = {bad}\n")).unwrap_err();
+        assert!(e.to_string().contains("ready_min_established"), "{e}");
+    }
+    let c = parse("[log]\nlevel = \"info,[\"\n").unwrap();
+    let e = config::validate(&c, Path::new("t.toml")).unwrap_err();
+    assert_eq!(e[0].key, "log.level");
+    assert!(
+        parse("[metrics]\nper_peer = true\n")
+            .unwrap()
+            .metrics
+            .per_peer
+    );
+    assert_eq!(ReadyMin::Percent(50).needed(3), 2, "rounded up");
+}
