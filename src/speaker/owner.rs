@@ -604,9 +604,10 @@ impl Owner {
     fn carry_out(&mut self, h: Held) {
         match h {
             Held::Send(o) => {
+                let updates = super::stats::count_updates(&o.bytes);
                 for id in &o.peers {
                     if let Some(p) = self.peers.get(id) {
-                        p.stats.sent(&o.bytes);
+                        p.stats.sent(updates);
                         p.session.send(SessionCmd::Send(o.bytes.clone()));
                     }
                 }

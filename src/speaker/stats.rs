@@ -296,9 +296,8 @@ impl PeerStats {
         self.updates_in.fetch_add(1, Relaxed);
     }
 
-    /// Count the UPDATE messages in bytes queued for the peer (whole BGP messages).
-    pub(super) fn sent(&self, bytes: &[u8]) {
-        let n = count_updates(bytes);
+    /// `n` UPDATE messages were queued for the peer ([`count_updates`]).
+    pub(super) fn sent(&self, n: u64) {
         if n > 0 {
             self.updates_out.fetch_add(n, Relaxed);
         }
@@ -421,7 +420,7 @@ fn datastore_name(code: u8) -> &'static str {
 
 /// UPDATE messages (type 2) among whole BGP messages (RFC 4271 §4.1 header: 16-byte
 /// marker, 2-byte length, 1-byte type). Stops at a length that does not fit.
-fn count_updates(mut b: &[u8]) -> u64 {
+pub(super) fn count_updates(mut b: &[u8]) -> u64 {
     let mut n = 0;
     while b.len() >= 19 {
         let len = u16::from_be_bytes([b[16], b[17]]) as usize;
@@ -469,7 +468,7 @@ mod tests {
         let p = s.add_peer(1, "n2", true);
         p.set_state(State::Established, &s);
         p.update_in();
-        p.sent(&msg(2, 23));
+        p.sent(count_updates(&msg(2, 23)));
         let n = NotificationMsg {
             code: 6,
             subcode: 2,
