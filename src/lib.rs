@@ -9,6 +9,8 @@
 //! - [`speaker`]: the one owner loop (peers, RIB, FIB) that `wren run` starts.
 //! - [`fib`]: where best routes go: the [`fib::FibSink`] trait and the in-memory FIB.
 //! - [`control`]: the control socket (JSON lines) and its client (`wren show`).
+//! - [`metrics`]: `/metrics`, `/healthz`, `/readyz` over HTTP (`[metrics] listen`).
+//! - [`logging`]: text/JSON logs, the runtime filter (`wren log-level`), repeat limiting.
 //! - [`hash`]: the fast hasher of the RIB's and the FIB's tables.
 //! - [`calico`]: Calico's etcd datastore translated into a config, as confd + BIRD would. Pure.
 //!
@@ -21,6 +23,8 @@ pub mod control;
 pub mod fib;
 pub mod fsm;
 pub mod hash;
+pub mod logging;
+pub mod metrics;
 pub mod net;
 pub mod rib;
 pub mod speaker;

@@ -58,6 +58,9 @@ socket = "{}"
 
 [fib]
 dry_run = true
+
+[metrics]
+listen = ""
 "#,
         socket.display()
     );

@@ -158,7 +158,9 @@ fn companion(args: &[String]) -> ExitCode {
     let socket = flags
         .socket
         .unwrap_or_else(|| View::V6.default_socket().into());
-    run::init_tracing();
+    if !run::init_tracing(&cfg.log) {
+        return ExitCode::FAILURE;
+    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

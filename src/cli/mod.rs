@@ -8,6 +8,7 @@ mod admin;
 pub mod bird;
 mod check;
 mod decode;
+mod loglevel;
 mod run;
 mod show;
 
@@ -39,6 +40,8 @@ pub enum Command {
     Reload(admin::ReloadArgs),
     /// Reset, disable or enable one peer's session in the running daemon.
     Peer(admin::PeerArgs),
+    /// Change a running daemon's log filter, for everything or one peer.
+    LogLevel(loglevel::LogLevelArgs),
 }
 
 // ===== impl =====
@@ -52,5 +55,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Show(args) => show::run(&args),
         Command::Reload(args) => admin::reload(&args),
         Command::Peer(args) => admin::peer(&args),
+        Command::LogLevel(args) => loglevel::run(&args),
     }
 }

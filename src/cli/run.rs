@@ -12,6 +12,7 @@ use wren::control::server::ControlServer;
 use wren::control::{Request, Response};
 use wren::fib::netlink::{NetlinkFib, NetlinkFibCfg};
 use wren::fib::{FibSink, MemFib};
+use wren::metrics::MetricsServer;
 
 /// Arguments of `wren run`.
 #[derive(Debug, Args)]
@@ -32,7 +33,9 @@ pub fn run(args: &RunArgs) -> ExitCode {
 /// Run the daemon with a config loaded from `path` until SIGTERM/SIGINT (also `bird`'s
 /// entry); SIGHUP and `wren reload` re-read `path`.
 pub fn daemon(cfg: Config, path: &Path) -> ExitCode {
-    init_tracing();
+    if !init_tracing(&cfg.log) {
+        return ExitCode::FAILURE;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -78,16 +81,16 @@ pub fn load(path: &Path) -> Option<Config> {
     }
 }
 
-/// Logs to stderr; `WREN_LOG` is an EnvFilter (default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WREN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: log files and journald get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+/// Logs to stderr as `[log] format` says; `WREN_LOG` (an EnvFilter) wins over `[log]
+/// level`. `wren log-level` changes the filter later (src/logging).
+pub fn init_tracing(cfg: &config::LogCfg) -> bool {
+    match wren::logging::init(cfg) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("wren: {e}");
+            false
+        }
+    }
 }
 
 /// The kernel FIB when `[fib] enabled` (routes with `[fib] protocol` in `[fib] table`),
@@ -116,6 +119,7 @@ fn open_fib(cfg: &Config) -> Result<Box<dyn FibSink>, String> {
 async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
     let socket = cfg.control.socket.clone();
     let bird_paths = cfg.control.bird_compat.clone();
+    let metrics_cfg = cfg.metrics.clone();
     let fib = open_fib(&cfg)?;
     let speaker = wren::speaker::spawn_from_file(cfg, path, fib)
         .await
@@ -124,6 +128,12 @@ async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
         .map_err(|e| format!("control socket: {e}"))?;
     info!("control socket at {}", control.path().display());
     let bird = bind_bird(&bird_paths, &speaker)?;
+    let metrics = MetricsServer::start(&metrics_cfg, speaker.stats())
+        .await
+        .map_err(|e| format!("metrics: {e}"))?;
+    if let Some(m) = &metrics {
+        info!("metrics, /healthz and /readyz at http://{}", m.local_addr());
+    }
     let sig = loop {
         let sig = wait_for_signal()
             .await
@@ -142,6 +152,7 @@ async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
     speaker.shutdown().await;
     drop(bird);
     drop(control);
+    drop(metrics);
     info!("stopped");
     Ok(())
 }

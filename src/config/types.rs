@@ -189,6 +189,20 @@ pub struct MetricsCfg {
     /// `None` (`listen = ""`) disables the HTTP endpoint.
     #[serde(deserialize_with = "opt_socket")]
     pub listen: Option<SocketAddr>,
+    /// One series per peer (default). `false` folds the peers into counts by state: per-peer
+    /// series grow with N² across a full mesh of N nodes.
+    pub per_peer: bool,
+    /// `/readyz` needs this many Established peers: a number, or a share such as `"50%"`
+    /// of the configured peers. Unset: at least one, if any peer is configured.
+    pub ready_min_established: Option<ReadyMin>,
+}
+
+/// `[metrics] ready_min_established`: a count (`2`) or a share of the configured peers
+/// (`"50%"`, rounded up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadyMin {
+    Count(u32),
+    Percent(u8),
 }
 
 /// An AS number: `64512`, or asdot `"1.10"` (RFC 5396).
@@ -490,6 +504,46 @@ fn opt_socket<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::
         .map_err(|_| de::Error::custom(format!("{s:?} is not an address:port")))
 }
 
+// ===== impl ReadyMin =====
+
+impl ReadyMin {
+    /// How many Established peers that means with `configured` peers.
+    pub fn needed(self, configured: usize) -> usize {
+        match self {
+            ReadyMin::Count(n) => n as usize,
+            ReadyMin::Percent(p) => (configured * p as usize).div_ceil(100),
+        }
+    }
+}
+
+impl Serialize for ReadyMin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ReadyMin::Count(n) => s.serialize_u32(*n),
+            ReadyMin::Percent(p) => s.serialize_str(&format!("{p}%")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ReadyMin {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ReadyMin, D::Error> {
+        let bad = |v: &dyn fmt::Display| {
+            de::Error::custom(format!(
+                "{v} is not a peer count or a share such as \"50%\""
+            ))
+        };
+        match IntOrStr::deserialize(d)? {
+            IntOrStr::Int(n) => u32::try_from(n).map(ReadyMin::Count).map_err(|_| bad(&n)),
+            IntOrStr::Str(s) => s
+                .strip_suffix('%')
+                .and_then(|p| p.trim().parse::<u8>().ok())
+                .filter(|p| *p <= 100)
+                .map(ReadyMin::Percent)
+                .ok_or_else(|| bad(&format!("{s:?}"))),
+        }
+    }
+}
+
 // ===== defaults =====
 
 fn default_listen() -> Vec<SocketAddr> {
@@ -545,6 +599,8 @@ impl Default for MetricsCfg {
     fn default() -> Self {
         MetricsCfg {
             listen: Some(SocketAddr::from(([127, 0, 0, 1], 9179))),
+            per_peer: true,
+            ready_min_established: None,
         }
     }
 }

@@ -72,6 +72,7 @@ pub fn validate(cfg: &Config, file: &Path) -> Result<Vec<Warning>, Vec<ConfigErr
     }
     check_originate(&mut c, &cfg.originate);
     check_fib(&mut c, &cfg.fib);
+    check_metrics_log(&mut c, cfg);
     if c.errors.is_empty() {
         Ok(c.warnings)
     } else {
@@ -308,5 +309,28 @@ fn check_fib(c: &mut Checker, f: &FibCfg) {
             "fib.table",
             format!("table {} is reserved (0 unspec, 255 local)", f.table),
         );
+    }
+}
+
+/// `[log] level` must be a filter `wren run` can install; `/readyz` should be reachable.
+fn check_metrics_log(c: &mut Checker, cfg: &Config) {
+    if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&cfg.log.level) {
+        c.error(
+            "log.level",
+            format!("{:?} is not a log filter: {e}", cfg.log.level),
+        );
+    }
+    let configured = cfg
+        .peers
+        .iter()
+        .filter(|p| matches!(p.address, PeerAddress::Addr(_)))
+        .count();
+    if let Some(ReadyMin::Count(n)) = cfg.metrics.ready_min_established {
+        if n as usize > configured {
+            c.warn(
+                "metrics.ready_min_established",
+                format!("{n} Established peers needed but {configured} configured: /readyz can never succeed"),
+            );
+        }
     }
 }

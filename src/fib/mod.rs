@@ -27,6 +27,16 @@ pub trait FibSink: Send {
     /// The routes the FIB holds (or has been asked to hold), prefixes in order.
     fn routes(&self) -> Vec<FibRoute>;
 
+    /// How many routes [`FibSink::routes`] would list (cheaper: `/metrics` asks each second).
+    fn route_count(&self) -> usize {
+        self.routes().len()
+    }
+
+    /// The kernel FIB's counters (writes, refused writes, …); `None` for in-memory FIBs.
+    fn kernel_stats(&self) -> Option<netlink::FibStats> {
+        None
+    }
+
     /// The initial sync after a start is complete: routes adopted from an earlier run that
     /// nobody re-announced can go.
     fn sync_done(&mut self) {}
@@ -49,6 +59,14 @@ impl FibSink for netlink::NetlinkFib {
 
     fn routes(&self) -> Vec<FibRoute> {
         netlink::NetlinkFib::routes(self)
+    }
+
+    fn route_count(&self) -> usize {
+        netlink::NetlinkFib::route_count(self)
+    }
+
+    fn kernel_stats(&self) -> Option<netlink::FibStats> {
+        Some(self.stats())
     }
 
     fn sync_done(&mut self) {
@@ -95,6 +113,10 @@ impl MemFib {
 }
 
 impl FibSink for MemFib {
+    fn route_count(&self) -> usize {
+        MemFib::len(self)
+    }
+
     fn apply(&mut self, changes: &[FibChange]) {
         for c in changes {
             match c {

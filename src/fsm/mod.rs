@@ -186,7 +186,8 @@ impl fmt::Display for DownReason {
             DownReason::Transport(why) => write!(f, "connection failed: {why}"),
             DownReason::NotificationReceived(n) => write!(f, "peer sent NOTIFICATION {n}"),
             DownReason::NotificationSent(n, why) => {
-                write!(f, "{why} (sent NOTIFICATION {}/{})", n.code, n.subcode)
+                // The numbers, then the decoded names (and data), as for a received one.
+                write!(f, "{why} (sent NOTIFICATION {}/{}: {n})", n.code, n.subcode)
             }
             DownReason::FsmError(why) => write!(f, "{why}"),
         }

@@ -158,7 +158,7 @@ fn bad_peer_as_names_expected_and_received() {
     });
     assert_eq!(
         down.unwrap(),
-        "bad peer AS: expected 65001, got 65002 (sent NOTIFICATION 2/2)"
+        "bad peer AS: expected 65001, got 65002 (sent NOTIFICATION 2/2: OPEN Message Error/Bad Peer AS)"
     );
     assert_eq!(s.state(), State::Idle);
     assert!(

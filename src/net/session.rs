@@ -224,7 +224,12 @@ impl Task {
             Action::Established(neg) => self.on_established(neg),
             Action::Down(reason) => {
                 let was_established = std::mem::take(&mut self.established);
-                info!(peer = self.peer, remote = %self.t.remote, "session down: {reason}");
+                // A failed attempt is logged by the speaker (once per repeat window).
+                if was_established {
+                    info!(peer = self.peer, remote = %self.t.remote, "session down: {reason}");
+                } else {
+                    debug!(peer = self.peer, remote = %self.t.remote, "session down: {reason}");
+                }
                 self.emit(PeerEvent::Down {
                     peer: self.peer,
                     reason,
@@ -476,7 +481,13 @@ pub fn spawn_session(
         conn_tx,
         credits: Arc::new(Semaphore::new(READ_CREDITS)),
     };
-    tokio::spawn(task.run(cmd_rx, conn_rx));
+    // The caller's span (the speaker's `peer{peer=NAME}`) goes with the task, so that
+    // per-peer log filters match its events.
+    let span = tracing::Span::current();
+    tokio::spawn(tracing::Instrument::instrument(
+        task.run(cmd_rx, conn_rx),
+        span,
+    ));
     SessionHandle { peer, tx: cmd_tx }
 }
 

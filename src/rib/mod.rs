@@ -369,6 +369,11 @@ impl Rib {
         self.adj_out(peer)
     }
 
+    /// Prefixes in the table (with at least one path).
+    pub fn prefix_count(&self) -> usize {
+        self.table.len()
+    }
+
     pub fn counts(&self, peer: PeerId) -> PeerCounts {
         self.peer_counts(peer)
     }

@@ -17,9 +17,11 @@
 mod gate;
 mod host;
 mod io;
+mod logs;
 mod owner;
 mod peer;
 mod reconfig;
+mod stats;
 mod sync;
 mod view;
 
@@ -36,7 +38,9 @@ use crate::fib::FibSink;
 pub use gate::Barrier;
 pub use host::Host;
 pub use io::{SessionTx, Sessions};
+pub use owner::name as state_name;
 pub use peer::{capabilities, filter, peer_info, read_md5_key, session_cfg, stale_time, transport};
+pub use stats::{state_code, DatastoreState, Dir, PeerSnapshot, Snapshot, Stats};
 
 /// PeerEvents waiting for the speaker; session tasks wait when it is full.
 const EVENT_QUEUE: usize = 4096;
@@ -61,6 +65,7 @@ pub struct SpeakerHandle {
     requester: Requester,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    stats: std::sync::Arc<Stats>,
 }
 
 /// Start a speaker: listener (`router.listen`), one session per configured peer, the
@@ -114,11 +119,13 @@ pub fn start_with(
         timers: timers_rx,
         stop: stop_rx,
     };
+    let stats = owner.stats.clone();
     let task = tokio::spawn(owner.run(inputs));
     Ok(SpeakerHandle {
         requester: Requester { tx: control_tx },
         stop: Some(stop_tx),
         task,
+        stats,
     })
 }
 
@@ -138,6 +145,11 @@ impl Requester {
 }
 
 impl SpeakerHandle {
+    /// The counters `/metrics` and the health endpoints read.
+    pub fn stats(&self) -> std::sync::Arc<Stats> {
+        self.stats.clone()
+    }
+
     pub fn requester(&self) -> Requester {
         self.requester.clone()
     }

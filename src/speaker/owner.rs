@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
@@ -12,6 +13,7 @@ use super::gate::{Gate, Held};
 use super::host::Host;
 use super::io::{SessionTx, Sessions};
 use super::peer::{self, SessionAddrs};
+use super::stats::{Dir, PeerStats, Stats, TICK};
 use super::sync::{InitialSync, INITIAL_SYNC_MAX};
 use super::ControlMsg;
 use crate::config::{Config, PeerAddress, PeerCfg};
@@ -81,6 +83,8 @@ pub struct Peer {
     pub(super) stop_reason: Option<String>,
     /// `wren peer disable`: the message sent; the session stays down until enabled.
     pub disabled: Option<String>,
+    /// Its counters for `/metrics` (src/speaker/stats.rs).
+    pub stats: Arc<PeerStats>,
 }
 
 /// The speaker's state.
@@ -105,6 +109,10 @@ pub struct Owner {
     gate: Gate,
     /// The config file `wren reload` (and SIGHUP) re-reads, if any.
     pub config_path: Option<std::path::PathBuf>,
+    /// What `/metrics` and the health endpoints read.
+    pub stats: Arc<Stats>,
+    /// Repeated state-change lines, summarised (src/speaker/logs.rs).
+    pub(super) state_log: super::logs::StateLog,
 }
 
 // ===== impl Owner: setup and loop =====
@@ -143,6 +151,8 @@ impl Owner {
             sync: InitialSync::default(),
             gate: Gate::default(),
             config_path: None,
+            stats: Arc::new(Stats::new()),
+            state_log: super::logs::new_state_log(),
         };
         owner.add_configured_peers()?;
         owner.sync = InitialSync::new(owner.peers.keys().copied());
@@ -181,12 +191,15 @@ impl Owner {
         self.next_id += 1;
         let scfg = peer::session_cfg(&cfg, address, self.local_as, self.router_id);
         let transport = peer::transport(&cfg, address, self.local_as)?;
-        let session = self.sessions.spawn(id, scfg, transport);
         let name = if dynamic {
             address.to_string()
         } else {
             cfg.display_name()
         };
+        // The session task runs in the peer's span (per-peer log filters).
+        let span = tracing::info_span!("peer", peer = %name);
+        let session = span.in_scope(|| self.sessions.spawn(id, scfg, transport));
+        let stats = self.stats.add_peer(id, &name, !dynamic);
         let peer = Peer {
             cfg,
             name,
@@ -206,6 +219,7 @@ impl Owner {
             pending_reason: None,
             stop_reason: None,
             disabled: None,
+            stats,
         };
         self.peers.insert(id, peer);
         Ok(id)
@@ -240,6 +254,8 @@ impl Owner {
     pub async fn run(mut self, mut inp: Inputs) {
         self.start();
         self.flush();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let mut barrier = self.gate.take_barrier();
             let mut opened = false;
@@ -253,15 +269,11 @@ impl Owner {
                 }, if barrier.is_some() => {
                     opened = true;
                 }
+                due = tick.tick() => self.on_tick(due),
                 Some(t) = inp.timers.recv() => self.on_timer(t),
                 Some(ev) = inp.events.recv() => {
                     self.on_event(ev);
-                    for _ in 0..DRAIN {
-                        match inp.events.try_recv() {
-                            Ok(ev) => self.on_event(ev),
-                            Err(_) => break,
-                        }
-                    }
+                    self.drain(&mut inp.events);
                 }
                 Some((req, reply)) = inp.control.recv() => {
                     self.flush();
@@ -274,13 +286,28 @@ impl Owner {
             } else if let Some(b) = barrier {
                 self.gate.restore(b);
             }
+            // Events never starve control requests: answer the waiting ones after each
+            // batch, once the events queued before them are handled (a tick or a timer
+            // may have woken the loop), so that a reply reflects them.
+            if !inp.control.is_empty() {
+                self.drain(&mut inp.events);
+            }
             self.flush();
-            // Events never starve control requests: answer the waiting ones after each batch.
             while let Ok((req, reply)) = inp.control.try_recv() {
                 let _ = reply.send(self.control(req));
             }
         }
         self.shutdown(&mut inp.events).await;
+    }
+
+    /// Handle up to [`DRAIN`] events that are already queued.
+    fn drain(&mut self, events: &mut mpsc::Receiver<PeerEvent>) {
+        for _ in 0..DRAIN {
+            match events.try_recv() {
+                Ok(ev) => self.on_event(ev),
+                Err(_) => break,
+            }
+        }
     }
 
     /// Cease to every session, then wait (briefly) until they are all Idle.
@@ -314,18 +341,27 @@ impl Owner {
 
     pub fn on_event(&mut self, ev: PeerEvent) {
         match ev {
-            PeerEvent::State { peer, from, to } => self.on_state(peer, from, to),
+            PeerEvent::State { peer, from, to } => {
+                let _g = self.peer_span(peer).entered();
+                self.on_state(peer, from, to)
+            }
             PeerEvent::Up {
                 peer,
                 neg,
                 local,
                 remote,
-            } => self.on_up(peer, neg, SessionAddrs { local, remote }),
+            } => {
+                let _g = self.peer_span(peer).entered();
+                self.on_up(peer, neg, SessionAddrs { local, remote })
+            }
             PeerEvent::Update {
                 peer,
                 msg,
                 findings,
             } => {
+                if let Some(p) = self.peers.get(&peer) {
+                    p.stats.update_in();
+                }
                 if self.peers.get(&peer).is_some_and(|p| p.in_rib) {
                     if let Some(family) = msg.end_of_rib() {
                         self.sync.end_of_rib(peer, family);
@@ -346,7 +382,10 @@ impl Owner {
                 peer,
                 reason,
                 was_established,
-            } => self.on_down(peer, reason, was_established),
+            } => {
+                let _g = self.peer_span(peer).entered();
+                self.on_down(peer, reason, was_established)
+            }
             PeerEvent::Inbound { stream, remote, .. } => self.on_inbound(stream, remote),
         }
     }
@@ -357,10 +396,9 @@ impl Owner {
         };
         p.state = to;
         p.since = Instant::now();
-        match p.pending_reason.take() {
-            Some(why) => info!("peer {}: {} -> {}: {why}", p.name, name(from), name(to)),
-            None => info!("peer {}: {} -> {}", p.name, name(from), name(to)),
-        }
+        p.stats.set_state(to, &self.stats);
+        let why = p.pending_reason.take();
+        super::logs::state_change(&mut self.state_log, &p.name, from, to, why);
     }
 
     fn on_up(&mut self, id: PeerId, neg: Negotiated, addrs: SessionAddrs) {
@@ -421,6 +459,7 @@ impl Owner {
         }
         p.last_down = Some((shown, Instant::now()));
         p.down_count += 1;
+        p.stats.down(&reason, was_established);
         p.pending_reason = Some(why);
         let neg = p.neg.take();
         if p.in_rib {
@@ -489,6 +528,7 @@ impl Owner {
 
     fn remove_peer(&mut self, id: PeerId, why: &str) {
         if let Some(p) = self.peers.remove(&id) {
+            self.stats.remove_peer(id);
             p.session.send(SessionCmd::Stop(None));
             info!(
                 "peer {}: {} -> removed (dynamic peer): {why}",
@@ -580,8 +620,10 @@ impl Owner {
     fn carry_out(&mut self, h: Held) {
         match h {
             Held::Send(o) => {
+                let updates = super::stats::count_updates(&o.bytes);
                 for id in &o.peers {
                     if let Some(p) = self.peers.get(id) {
+                        p.stats.sent(updates);
                         p.session.send(SessionCmd::Send(o.bytes.clone()));
                     }
                 }
@@ -594,7 +636,7 @@ impl Owner {
     fn stop_for_max_prefix(&mut self, id: PeerId, n: NotificationMsg) {
         if let Some(p) = self.peers.get_mut(&id) {
             p.stop_reason = Some(format!(
-                "more than max_prefix = {} prefixes received (sent NOTIFICATION {}/{})",
+                "more than max_prefix = {} prefixes received (sent NOTIFICATION {}/{}: {n})",
                 p.cfg.max_prefix.unwrap_or(0),
                 n.code,
                 n.subcode
@@ -606,6 +648,7 @@ impl Owner {
                 n.subcode,
                 MAX_PREFIX_RESTART.as_secs()
             );
+            p.stats.notification(Dir::Sent, &n);
             p.session.send(SessionCmd::Stop(Some(n)));
             arm(
                 &self.timers,

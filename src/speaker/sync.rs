@@ -67,6 +67,11 @@ impl InitialSync {
         Some(self.never_up.len() + owing)
     }
 
+    /// The wait is over (everything arrived, or it timed out).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
     /// True once, when everything owed has arrived (or `timeout` is set): the caller then
     /// tells the FIB.
     pub fn take_ready(&mut self, timeout: bool) -> bool {

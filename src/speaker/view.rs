@@ -24,6 +24,9 @@ impl Owner {
                 self.fib.routes().iter().map(fib_row).collect(),
             )),
             Request::ShowStatus => Ok(Response::Status(self.status())),
+            Request::LogLevel { level, peer } => {
+                crate::logging::set_level(&level, peer.as_deref()).map(Response::Done)
+            }
             other => Err(format!("{} is not supported yet", other.name())),
         }
     }

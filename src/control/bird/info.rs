@@ -160,11 +160,12 @@ fn notification_code(n: &str) -> Option<(u8, u8)> {
     best.map(|(_, c)| c)
 }
 
-/// (code, subcode) from a sentence ending "(sent NOTIFICATION c/s)".
+/// (code, subcode) from a sentence ending "(sent NOTIFICATION c/s)" or
+/// "(sent NOTIFICATION c/s: Names)".
 fn sent_code(s: &str) -> Option<(u8, u8)> {
     let tail = &s[s.rfind(SENT)? + SENT.len()..];
     let (c, rest) = tail.split_once('/')?;
-    let s = rest.split(')').next()?;
+    let s = rest.split([')', ':']).next()?;
     Some((c.parse().ok()?, s.parse().ok()?))
 }
 

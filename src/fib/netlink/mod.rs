@@ -237,6 +237,11 @@ impl NetlinkFib {
         FibSink::routes(&self.mirror)
     }
 
+    /// How many routes [`NetlinkFib::routes`] lists.
+    pub fn route_count(&self) -> usize {
+        self.mirror.len()
+    }
+
     /// The initial sync is complete (End-of-RIB from the peers that came up): adopted
     /// routes that were not re-announced are removed now.
     pub fn sync_done(&self) {
