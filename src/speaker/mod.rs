@@ -19,12 +19,13 @@ mod host;
 mod io;
 mod owner;
 mod peer;
+mod restart;
 mod sync;
 mod view;
 
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
@@ -35,12 +36,13 @@ pub use gate::Barrier;
 pub use host::Host;
 pub use io::{SessionTx, Sessions};
 pub use peer::{capabilities, filter, peer_info, read_md5_key, session_cfg, stale_time, transport};
+pub use restart::hard_reset_if_n;
 
 /// PeerEvents waiting for the speaker; session tasks wait when it is full.
 const EVENT_QUEUE: usize = 4096;
 /// Control requests waiting for the speaker.
 const CONTROL_QUEUE: usize = 64;
-/// How long shutdown waits for sessions to send their Cease and close.
+/// How long shutdown waits for sessions to close (after their Cease, when withdrawing).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// A control request and where its answer goes.
@@ -53,12 +55,15 @@ pub struct Requester {
 }
 
 /// A running speaker. Dropping it stops the speaker without a clean shutdown; call
-/// [`SpeakerHandle::shutdown`] to send Cease to the peers first.
+/// [`SpeakerHandle::shutdown`] (graceful) or [`SpeakerHandle::shutdown_withdraw`].
 #[derive(Debug)]
 pub struct SpeakerHandle {
     requester: Requester,
-    stop: Option<oneshot::Sender<()>>,
+    stop: Option<oneshot::Sender<bool>>,
     task: JoinHandle<()>,
+    /// The owner task has ended (e.g. after a `Stop` control request).
+    finished: bool,
+    synced: watch::Receiver<bool>,
 }
 
 /// Start a speaker: listener (`router.listen`), one session per configured peer, the
@@ -81,7 +86,9 @@ pub fn start(
     let (timers_tx, timers_rx) = mpsc::unbounded_channel();
     let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
     let (stop_tx, stop_rx) = oneshot::channel();
-    let owner = owner::Owner::new(config, Host::read(), fib, sessions, timers_tx)?;
+    let (synced_tx, synced) = watch::channel(false);
+    let mut owner = owner::Owner::new(config, Host::read(), fib, sessions, timers_tx)?;
+    owner.synced = Some(synced_tx);
     let inputs = owner::Inputs {
         events,
         control: control_rx,
@@ -93,6 +100,8 @@ pub fn start(
         requester: Requester { tx: control_tx },
         stop: Some(stop_tx),
         task,
+        finished: false,
+        synced,
     })
 }
 
@@ -120,19 +129,48 @@ impl SpeakerHandle {
         self.requester.request(req).await
     }
 
-    /// Stop cleanly: Cease (Administrative Shutdown, RFC 4486 §4) to every session, wait
-    /// briefly for them to close, end the owner task.
-    pub async fn shutdown(mut self) {
+    /// Stop gracefully (RFC 4724): every session closes without a NOTIFICATION, so
+    /// graceful-restart peers keep our routes as stale; kernel routes stay. Waits briefly
+    /// for the sessions to close, then ends the owner task.
+    pub async fn shutdown(self) {
+        self.stop_with(false).await
+    }
+
+    /// Stop and withdraw: Cease (Administrative Shutdown, RFC 4486 §4; a Hard Reset with
+    /// RFC 8538 peers) to every session; the kernel routes go unless `[fib] persist`.
+    pub async fn shutdown_withdraw(self) {
+        self.stop_with(true).await
+    }
+
+    async fn stop_with(mut self, withdraw: bool) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(withdraw);
         }
-        let _ = (&mut self.task).await;
+        if !self.finished {
+            let _ = (&mut self.task).await;
+            self.finished = true;
+        }
+    }
+
+    /// Completes when the owner task has ended by itself (a `Stop` control request).
+    pub async fn stopped(&mut self) {
+        if !self.finished {
+            let _ = (&mut self.task).await;
+            self.finished = true;
+            self.stop = None;
+        }
+    }
+
+    /// Becomes `true` once the initial sync after the start is done (the peers that came
+    /// up sent End-of-RIB, or the bounded waits ran out).
+    pub fn initial_sync(&self) -> watch::Receiver<bool> {
+        self.synced.clone()
     }
 }
 
 impl Drop for SpeakerHandle {
     fn drop(&mut self) {
-        if self.stop.is_some() {
+        if self.stop.is_some() && !self.finished {
             self.task.abort();
         }
     }
