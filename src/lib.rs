@@ -22,4 +22,5 @@ pub mod hash;
 pub mod net;
 pub mod rib;
 pub mod speaker;
+pub mod systemd;
 pub mod wire;

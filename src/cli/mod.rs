@@ -8,6 +8,7 @@ mod check;
 mod decode;
 mod run;
 mod show;
+mod stop;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Ask a running daemon through its control socket.
     Show(show::ShowArgs),
+    /// Stop a running daemon: gracefully (peers keep its routes as stale, kernel routes
+    /// stay), or with --withdraw.
+    Stop(stop::StopArgs),
 }
 
 // ===== impl =====
@@ -43,5 +47,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Stop(args) => stop::run(&args),
     }
 }

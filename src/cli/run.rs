@@ -1,15 +1,27 @@
 //! `wren run --config FILE`: the daemon, in the foreground, logging to stderr.
+//!
+//! SIGTERM and SIGINT stop gracefully (RFC 4724: sessions close without a NOTIFICATION,
+//! kernel routes stay); `wren stop --withdraw` (a control request) withdraws. Under
+//! systemd `Type=notify` it reports READY, STATUS, WATCHDOG and STOPPING (crate::systemd).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use wren::config::{self, Config};
 use wren::control::server::ControlServer;
+use wren::control::{Request, Response};
 use wren::fib::netlink::{NetlinkFib, NetlinkFibCfg};
 use wren::fib::{FibSink, MemFib};
+use wren::speaker::{Requester, SpeakerHandle};
+use wren::systemd::Notifier;
+
+/// STATUS updates to systemd when there is no watchdog to piggyback on.
+const STATUS_EVERY: Duration = Duration::from_secs(10);
 
 /// Arguments of `wren run`.
 #[derive(Debug, Args)]
@@ -106,30 +118,108 @@ fn open_fib(cfg: &Config) -> Result<Box<dyn FibSink>, String> {
 }
 
 async fn serve(cfg: Config) -> Result<(), String> {
+    let notify = Arc::new(Notifier::from_env());
+    // Before anything slow: a SIGTERM during the start must not kill us uncleanly.
+    let mut signals = Signals::new().map_err(|e| format!("signals: {e}"))?;
     let socket = cfg.control.socket.clone();
     let fib = open_fib(&cfg)?;
-    let speaker = wren::speaker::spawn(cfg, fib)
+    let mut speaker = wren::speaker::spawn(cfg, fib)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
     let control = ControlServer::bind(&socket, speaker.requester())
         .map_err(|e| format!("control socket: {e}"))?;
     info!("control socket at {}", control.path().display());
-    let sig = wait_for_signal()
-        .await
-        .map_err(|e| format!("signals: {e}"))?;
-    info!("{sig}: stopping");
-    speaker.shutdown().await;
+    let reporter = tokio::spawn(report(notify.clone(), &speaker));
+    let by_request = tokio::select! {
+        sig = signals.recv() => {
+            info!("{sig}: stopping gracefully (peers keep our routes as stale; `wren stop --withdraw` withdraws)");
+            false
+        }
+        _ = speaker.stopped() => true,
+    };
+    reporter.abort();
+    notify.stopping("stopping");
+    if !by_request {
+        speaker.shutdown().await;
+    }
     drop(control);
     info!("stopped");
     Ok(())
 }
 
-async fn wait_for_signal() -> std::io::Result<&'static str> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
+/// systemd: READY=1 once the initial sync is done, then STATUS (and WATCHDOG=1 when
+/// asked for) each time the owner loop answers a status request.
+fn report(
+    notify: Arc<Notifier>,
+    speaker: &SpeakerHandle,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let mut synced = speaker.initial_sync();
+    let requester = speaker.requester();
+    async move {
+        if !notify.enabled() {
+            return;
+        }
+        notify.status("starting: initial sync (waiting for End-of-RIB from the peers)");
+        let watchdog = notify.watchdog_interval();
+        let every = watchdog.unwrap_or(STATUS_EVERY);
+        let mut ready = false;
+        loop {
+            if !ready && *synced.borrow() {
+                ready = true;
+                let s = status_line(&requester, every).await.unwrap_or_default();
+                notify.ready(&s);
+            }
+            let wake = tokio::time::sleep(every);
+            tokio::select! {
+                _ = wake => {}
+                r = synced.changed(), if !ready => {
+                    if r.is_err() { return; }
+                    continue;
+                }
+            }
+            match status_line(&requester, every).await {
+                Some(s) if watchdog.is_some() => notify.watchdog(&s),
+                Some(s) => notify.status(&s),
+                None => warn!(
+                    "the speaker did not answer a status request within {} ms; no watchdog ping",
+                    every.as_millis()
+                ),
+            }
+        }
+    }
+}
+
+/// One STATUS line from the owner loop, or None when it does not answer in time.
+async fn status_line(requester: &Requester, within: Duration) -> Option<String> {
+    let r = tokio::time::timeout(within, requester.request(Request::ShowStatus)).await;
+    match r {
+        Ok(Ok(Response::Status(s))) => Some(format!(
+            "{}/{} peers established, {} paths, {} kernel routes",
+            s.established, s.peers, s.paths, s.fib_routes
+        )),
+        _ => None,
+    }
+}
+
+/// The signals that stop the daemon (both gracefully).
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
 }
