@@ -130,12 +130,18 @@ async fn serve(cfg: Config) -> Result<(), String> {
         .map_err(|e| format!("control socket: {e}"))?;
     info!("control socket at {}", control.path().display());
     let reporter = tokio::spawn(report(notify.clone(), &speaker));
-    let by_request = tokio::select! {
-        sig = signals.recv() => {
-            info!("{sig}: stopping gracefully (peers keep our routes as stale; `wren stop --withdraw` withdraws)");
-            false
+    let by_request = loop {
+        tokio::select! {
+            sig = signals.recv() => {
+                if sig == "SIGHUP" {
+                    reload(&speaker).await;
+                    continue;
+                }
+                info!("{sig}: stopping gracefully (peers keep our routes as stale; `wren stop --withdraw` withdraws)");
+                break false;
+            }
+            _ = speaker.stopped() => break true,
         }
-        _ = speaker.stopped() => true,
     };
     reporter.abort();
     notify.stopping("stopping");
@@ -145,6 +151,15 @@ async fn serve(cfg: Config) -> Result<(), String> {
     drop(control);
     info!("stopped");
     Ok(())
+}
+
+/// SIGHUP = `wren reload`: the speaker re-reads the file and logs what changed.
+async fn reload(speaker: &SpeakerHandle) {
+    match speaker.request(Request::Reload).await {
+        Ok(Response::Done(what)) => info!("SIGHUP: reload: {what}"),
+        Ok(_) => {}
+        Err(e) => warn!("SIGHUP: reload: {e}"),
+    }
 }
 
 /// systemd: READY=1 once the initial sync is done, then STATUS (and WATCHDOG=1 when
@@ -201,10 +216,11 @@ async fn status_line(requester: &Requester, within: Duration) -> Option<String> 
     }
 }
 
-/// The signals that stop the daemon (both gracefully).
+/// SIGTERM and SIGINT stop the daemon (both gracefully); SIGHUP reloads.
 struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -213,6 +229,7 @@ impl Signals {
         Ok(Signals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
         })
     }
 
@@ -220,6 +237,7 @@ impl Signals {
         tokio::select! {
             _ = self.term.recv() => "SIGTERM",
             _ = self.int.recv() => "SIGINT",
+            _ = self.hup.recv() => "SIGHUP",
         }
     }
 }

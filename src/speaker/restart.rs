@@ -25,9 +25,11 @@ use std::collections::BTreeMap;
 use tracing::info;
 
 use super::owner::{arm, Owner, TimerEvent};
+use super::peer;
 use super::sync::{EOR_WAIT, PEER_UP_WAIT};
 use crate::fib::FibSink;
 use crate::fsm::{DownReason, Negotiated};
+use crate::net::SessionCmd;
 use crate::rib::{FibChange, FibKind, PeerId, Prefix};
 use crate::wire::error::cease_sub;
 use crate::wire::{Capability, Family, NotificationMsg};
@@ -189,8 +191,19 @@ impl Owner {
             self.fib.apply(&held);
         }
         self.fib.sync_done();
+        self.restart_over();
         if let Some(tx) = &self.synced {
             let _ = tx.send(true);
+        }
+    }
+
+    /// Our restart is over: later OPENs carry no Restart State bit, and the Forwarding
+    /// State bit for every family (the kernel holds our routes now), RFC 4724 §3.
+    fn restart_over(&self) {
+        for p in self.peers.values() {
+            let mut caps = peer::capabilities(&p.cfg, self.local_as, p.address.is_ipv6());
+            self.restart.flags(&mut caps, false);
+            p.session.send(SessionCmd::Capabilities(caps));
         }
     }
 

@@ -30,9 +30,31 @@ impl SessionTx for FakeTx {
             SessionCmd::Stop(None) => "stop".to_string(),
             SessionCmd::Send(b) => format!("send {}", b.len()),
             SessionCmd::Incoming(_) => "incoming".to_string(),
+            SessionCmd::Capabilities(c) => format!("caps {}", gr_bits(&c)),
         };
         self.log.lock().unwrap().push((self.id, what));
     }
+}
+
+/// The graceful-restart flags of capabilities sent to a session: `R0 N1 F11`.
+fn gr_bits(caps: &[crate::wire::Capability]) -> String {
+    caps.iter()
+        .find_map(|c| match c {
+            crate::wire::Capability::GracefulRestart(g) => {
+                let f: String = g
+                    .families
+                    .iter()
+                    .map(|f| if f.forwarding { '1' } else { '0' })
+                    .collect();
+                Some(format!(
+                    "R{} N{} F{f}",
+                    u8::from(g.restart),
+                    u8::from(g.notification)
+                ))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| "no GR".into())
 }
 
 #[derive(Default)]
@@ -655,6 +677,7 @@ async fn a_restart_sets_r_and_f_and_holds_kernel_changes_until_end_of_rib() {
     let cfg = config::parse(GR_CONFIG, Path::new("t.toml")).unwrap();
     let fake = FakeSessions::default();
     let spawned = fake.spawned.clone();
+    let log = fake.log.clone();
     let fib = RecFib {
         preserved: vec![Family::IPV4_UNICAST],
         ..RecFib::default()
@@ -716,6 +739,18 @@ async fn a_restart_sets_r_and_f_and_holds_kernel_changes_until_end_of_rib() {
         "one write per prefix, then the adopted rest goes"
     );
     assert!(*synced.borrow(), "READY after the initial sync");
+    let caps: Vec<(PeerId, String)> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, w)| w.starts_with("caps"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        caps,
+        vec![(1, "caps R0 N1 F11".into()), (2, "caps R0 N1 F1".into())],
+        "the restart is over: later OPENs carry no R bit, F for every family"
+    );
     handle
         .request(Request::Stop { withdraw: false })
         .await
