@@ -1,11 +1,14 @@
 # gr-restart: wren as the *restarting* speaker (RFC 4724 §4.1, README "Restarts and
 # upgrades"). A client probes (UDP echo, probe.py), through wren, addresses behind BIRD 2 and FRR while wren
-# is killed (SIGKILL) and started again, then stopped (SIGTERM) and started again:
+# is killed (SIGKILL) and started again, then stopped (SIGTERM, then `wren stop`) and
+# started again:
 # - the kernel routes wren installed stay: `ip monitor route` in wren's namespace sees
 #   no event at all for them (no delete, and no write of an unchanged route at start);
 # - no probe is lost;
 # - BIRD and FRR keep wren's route throughout (stale while wren is away: FRR marks it,
 #   BIRD runs its graceful-restart timer) and take it as fresh after wren's End-of-RIB;
+# - wren's OPENs carry the Restart State and Forwarding State bits (and N), as BIRD and
+#   FRR show;
 # - everything has converged within 5 s of the restart.
 # Then `wren stop --withdraw`: BIRD and FRR drop wren's route at once and the kernel
 # routes go (`persist = false`).
@@ -102,7 +105,23 @@ converge() {
 	done
 }
 
-# round TAG SIGNAL N: stop wren with SIGNAL and start it again (the N-th start).
+# restart_bits TAG: BIRD and FRR saw wren's OPEN with the Restart State bit, the
+# Forwarding State bit for IPv4 (its kernel routes survived) and (FRR) the N bit.
+restart_bits() {
+	birdc -s "$WORK/bird.ctl" show protocols all wren |
+		sed -n '/Neighbor capabilities/,/Session:/p' >"$WORK/bird.caps.$1"
+	grep -q "Restart recovery" "$WORK/bird.caps.$1" || fail "BIRD saw no Restart State bit from wren"
+	grep -q "AF preserved: ipv4" "$WORK/bird.caps.$1" || fail "BIRD saw no Forwarding State bit for IPv4"
+	vtysh_frr frr -c "show bgp neighbor 198.18.3.1 json" | python3 -c '
+import json, sys
+g = json.load(sys.stdin)["198.18.3.1"].get("gracefulRestartInfo", {})
+ok = g.get("rBit") and g.get("nBit") and g.get("ipv4Unicast", {}).get("fBit")
+sys.exit(0 if ok else "FRR: " + json.dumps(g))' || fail "FRR saw no R, N or F bit from wren"
+	log "ok: BIRD and FRR saw wren restarting (R), with IPv4 forwarding preserved (F), N bit (FRR)"
+}
+
+# round TAG SIGNAL N: stop wren with SIGNAL (CLI: `wren stop`) and start it again (the
+# N-th start).
 round() {
 	local tag=$1 sig=$2 n=$3 t0 ev
 	spawn w "mon.$tag" ip monitor route nexthop
@@ -111,18 +130,26 @@ round() {
 	watch_route "bird.$tag" bird 198.18.200.0/24 nh=198.18.2.1
 	watch_route "frr.$tag" frr 198.18.200.0/24 nh=198.18.3.1
 	sleep 1
-	stop wren "$sig"
-	grep -q "NOTIFICATION\|Cease" <(tail -n 5 "$WORK/wren.log") && fail "SIG$sig: wren sent a NOTIFICATION"
+	if [[ $sig == CLI ]]; then
+		log "wren stop (graceful)"
+		wren_cli wren stop >/dev/null || fail "wren stop failed"
+		wait_until 5 eval "! alive wren" || fail "wren still runs 5 s after wren stop"
+	else
+		stop wren "$sig"
+	fi
+	grep -q "NOTIFICATION\|Cease" <(tail -n 5 "$WORK/wren.log") && fail "$tag: wren sent a NOTIFICATION"
 	expect_route frr 198.18.200.0/24 stale=true
 	wait_until 5 bird_gr || fail "BIRD did not enter graceful restart for wren"
 	log "ok: FRR keeps wren's route as stale, BIRD is in graceful restart"
-	kernel_has w 198.18.201.0/24 "via 198.18.2.2" || fail "SIG$sig: the kernel route to BIRD's block is gone"
-	kernel_has w 198.18.200.0/24 blackhole || fail "SIG$sig: wren's blackhole is gone"
+	kernel_has w 198.18.201.0/24 "via 198.18.2.2" || fail "$tag: the kernel route to BIRD's block is gone"
+	kernel_has w 198.18.200.0/24 blackhole || fail "$tag: wren's blackhole is gone"
 	sleep 2
 	t0=$(date +%s.%N)
 	restart wren
 	converge "$n" "$t0"
-	expect_logged wren "restarting: routes of ours were in the kernel"
+	restart_bits "$tag"
+	(($(grep -c "restarting: routes of ours were in the kernel" "$WORK/wren.log") >= n - 1)) ||
+		fail "wren did not log that it is restarting"
 	sleep 1
 	probe_end "probe.$tag.bird"
 	probe_end "probe.$tag.frr"
@@ -132,13 +159,14 @@ round() {
 	ev=$(grep -cE '198\.18\.20[0-2]\.0/24' "$WORK/mon.$tag.log")
 	if ((ev > 0)); then
 		grep -E '198\.18\.20[0-2]\.0/24' "$WORK/mon.$tag.log" >&2
-		fail "SIG$sig: $ev kernel route event(s) for wren's routes across the restart"
+		fail "$tag: $ev kernel route event(s) for wren's routes across the restart"
 	fi
-	log "ok: SIG$sig: no kernel route event for wren's routes ($(wc -l <"$WORK/mon.$tag.log") other monitor lines)"
+	log "ok: $tag: no kernel route event for wren's routes ($(wc -l <"$WORK/mon.$tag.log") other monitor lines)"
 }
 
 round kill KILL 2
 round term TERM 3
+round cli CLI 4
 
 # `wren stop --withdraw`: the peers drop wren's route at once, the kernel routes go.
 spawn w mon.withdraw ip monitor route
