@@ -436,13 +436,15 @@ impl Owner {
             &self.host,
         );
         let families = neg.families.clone();
+        // RFC 4724 §4.1: only graceful-restart peers promise an End-of-RIB.
+        let gr = p.cfg.graceful_restart && neg.peer_gr.is_some();
         p.cause = None;
         p.neg = Some(neg);
         p.in_rib = true;
         p.known = true;
         self.rib.peer_up(info);
         self.dirty = true;
-        self.sync_peer_up(id, &families);
+        self.sync_peer_up(id, &families, gr);
     }
 
     fn on_down(&mut self, id: PeerId, reason: DownReason, was_established: bool) {

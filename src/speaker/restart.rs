@@ -116,8 +116,13 @@ impl Owner {
         }
     }
 
-    /// A peer came up: wait for its End-of-RIB at most [`EOR_WAIT`].
-    pub(super) fn sync_peer_up(&mut self, id: PeerId, families: &[Family]) {
+    /// A peer came up: wait for its End-of-RIB at most [`EOR_WAIT`]; not at all when
+    /// graceful restart was not negotiated (`gr`: only then is End-of-RIB promised).
+    pub(super) fn sync_peer_up(&mut self, id: PeerId, families: &[Family], gr: bool) {
+        if !gr {
+            self.sync.forget(id);
+            return;
+        }
         if self.sync.up(id, families) {
             arm(&self.timers, EOR_WAIT, TimerEvent::EorWait { peer: id });
         }

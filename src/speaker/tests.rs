@@ -617,7 +617,7 @@ const GR_CONFIG: &str = "[router]\nasn = 64512\nrouter_id = \"198.18.0.1\"\nlist
     [[peer]]\nname = \"a\"\naddress = \"198.18.0.2\"\nasn = 64512\nfamilies = [\"ipv4\", \"ipv6\"]\n\
     [[peer]]\nname = \"b\"\naddress = \"198.18.0.3\"\nasn = 64512\nfamilies = [\"ipv4\"]\n";
 
-fn gr_neg(families: Vec<crate::wire::Family>) -> crate::fsm::Negotiated {
+fn gr_neg(families: Vec<crate::wire::Family>, gr: bool) -> crate::fsm::Negotiated {
     crate::fsm::Negotiated {
         peer_as: 64512,
         peer_id: "198.18.0.2".parse().unwrap(),
@@ -631,7 +631,12 @@ fn gr_neg(families: Vec<crate::wire::Family>) -> crate::fsm::Negotiated {
         enhanced_route_refresh: false,
         ext_msg: false,
         ext_next_hop: vec![],
-        peer_gr: None,
+        peer_gr: gr.then(|| crate::fsm::PeerGr {
+            restarting: false,
+            notification: true,
+            restart_time: 120,
+            preserved: vec![],
+        }),
     }
 }
 
@@ -705,7 +710,7 @@ async fn a_restart_sets_r_and_f_and_holds_kernel_changes_until_end_of_rib() {
     tx.send(down).await.unwrap();
     let up = PeerEvent::Up {
         peer: 1,
-        neg: gr_neg(vec![Family::IPV4_UNICAST]),
+        neg: gr_neg(vec![Family::IPV4_UNICAST], true),
         local: "198.18.0.1:179".parse().unwrap(),
         remote: "198.18.0.2:40000".parse().unwrap(),
     };
@@ -774,7 +779,7 @@ async fn a_cold_start_sets_no_r_or_f_and_holds_nothing() {
     assert!(f.iter().all(|(_, fwd)| !fwd), "{f:?}");
     let up = PeerEvent::Up {
         peer: 1,
-        neg: gr_neg(vec![Family::IPV4_UNICAST]),
+        neg: gr_neg(vec![Family::IPV4_UNICAST], true),
         local: "198.18.0.1:179".parse().unwrap(),
         remote: "198.18.0.2:40000".parse().unwrap(),
     };
@@ -793,4 +798,33 @@ async fn a_cold_start_sets_no_r_or_f_and_holds_nothing() {
     );
     handle.shutdown_withdraw().await;
     assert_eq!(fib_log.lock().unwrap().last().unwrap(), "close");
+}
+
+#[tokio::test]
+async fn a_peer_without_graceful_restart_is_not_waited_for() {
+    use crate::wire::Family;
+    let text = "[router]\nasn = 64512\nrouter_id = \"198.18.0.1\"\nlisten = []\n\
+        [[peer]]\nname = \"a\"\naddress = \"198.18.0.2\"\nasn = 64512\nfamilies = [\"ipv4\"]\n";
+    let cfg = config::parse(text, Path::new("t.toml")).unwrap();
+    let fib = RecFib {
+        preserved: vec![Family::IPV4_UNICAST],
+        ..RecFib::default()
+    };
+    let fib_log = fib.log.clone();
+    let (tx, rx) = mpsc::channel(16);
+    let handle = start(cfg, Box::new(fib), Box::new(FakeSessions::default()), rx).unwrap();
+    let synced = handle.initial_sync();
+    let up = PeerEvent::Up {
+        peer: 1,
+        neg: gr_neg(vec![Family::IPV4_UNICAST], false),
+        local: "198.18.0.1:179".parse().unwrap(),
+        remote: "198.18.0.2:40000".parse().unwrap(),
+    };
+    tx.send(up).await.unwrap();
+    let _ = handle.request(Request::ShowPeers).await.unwrap();
+    assert!(*synced.borrow(), "RFC 4724 §4.1: no End-of-RIB is promised");
+    assert_eq!(
+        fib_log.lock().unwrap().clone(),
+        vec!["sync done".to_string()]
+    );
 }
