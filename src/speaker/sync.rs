@@ -9,8 +9,9 @@
 //!   whose first connection attempts fail (refused, unreachable, timed out), is not
 //!   waited for (calico#7144, bird#115: a peer that is down must not hold everyone's
 //!   routes for minutes);
-//! - a peer that came up is waited for at most [`EOR_WAIT`] after it came up, and not at
-//!   all once it went down again;
+//! - a peer that came up is waited for at most [`EOR_WAIT`] after it came up, not at all
+//!   once it went down again, and not at all without graceful restart negotiated (only
+//!   then is an End-of-RIB promised);
 //! - [`INITIAL_SYNC_MAX`] is only a safety net.
 //!
 //! Until then an unchanged route costs no kernel write and a route of a peer that is slow
