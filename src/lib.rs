@@ -28,4 +28,5 @@ pub mod metrics;
 pub mod net;
 pub mod rib;
 pub mod speaker;
+pub mod systemd;
 pub mod wire;

@@ -229,18 +229,52 @@ fn two_daemons_peer_and_answer_show() {
     let status = show_json(&b.socket, &["status"]).unwrap();
     assert_eq!(status["established"], 1);
 
-    // SIGTERM: Cease to the peer, socket removed, exit 0.
+    // SIGTERM: a graceful stop (RFC 4724): no NOTIFICATION, b keeps a's route as
+    // stale; socket removed, exit 0.
     assert!(sigterm(&mut a).success());
     assert!(!a.socket.exists(), "socket file left behind");
-    let down = until(&dir, "b to see the Cease", || {
+    let down = until(&dir, "b to see the session go down", || {
         let v = show_json(&b.socket, &["peers"])?;
         let why = v[0]["last_down"].as_str()?.to_string();
         Some(why)
     });
+    assert!(!down.contains("NOTIFICATION"), "graceful: no Cease: {down}");
+    let r = until(&dir, "a's route at b, stale", || {
+        route(&b.socket, "10.65.1.0/26").filter(|r| r["stale"] == true)
+    });
+    assert_eq!(r["peer"], "n41");
+    a = start(&dir, "41", "42", "10.65.1.0/26");
+    until(&dir, "a's route at b, fresh again", || {
+        route(&b.socket, "10.65.1.0/26").filter(|r| r["stale"] == false)
+    });
+    until(&dir, "a session again", || established(&a.socket));
+
+    // `wren stop --withdraw`: Cease (as a Hard Reset: both set the RFC 8538 N bit), and
+    // b drops a's route at once.
+    let out = Command::new(env!("CARGO_BIN_EXE_wren"))
+        .args(["stop", "--withdraw", "--socket"])
+        .arg(&a.socket)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
     assert!(
-        down.contains("NOTIFICATION Cease/Administrative Shutdown: \"wren is shutting down\""),
-        "{down}"
+        String::from_utf8_lossy(&out.stdout).contains("withdraw"),
+        "{out:?}"
     );
+    assert!(
+        !a.socket.exists(),
+        "wren stop waits until the daemon is gone"
+    );
+    assert!(a.child.wait().unwrap().success());
+    let down = until(&dir, "b to see the Cease", || {
+        let v = show_json(&b.socket, &["peers"])?;
+        let why = v[0]["last_down"].as_str()?.to_string();
+        why.contains("NOTIFICATION").then_some(why)
+    });
+    assert!(down.contains("Cease/Hard Reset"), "{down}");
+    until(&dir, "a's route gone from b", || {
+        route(&b.socket, "10.65.1.0/26").is_none().then_some(())
+    });
     assert!(sigterm(&mut b).success());
     let _ = std::fs::remove_dir_all(&dir);
 }

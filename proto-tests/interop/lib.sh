@@ -320,9 +320,9 @@ start_bird2() {
 	started_ok "$name" birdc -s "$WORK/$name.ctl" show status
 }
 
-# restart NAME [-R] [TEMPLATE VAR=VALUE...]: start a stopped daemon again, with its
-# config rendered anew from TEMPLATE when given. -R: BIRD's graceful-restart recovery
-# (RFC 4724 Restart State and Forwarding State bits in its OPEN).
+# restart NAME [-R] [TEMPLATE VAR=VALUE...]: start a stopped daemon again (BIRD 2, FRR's
+# bgpd, wren), with its config rendered anew from TEMPLATE when given. -R: BIRD's
+# graceful-restart recovery (RFC 4724 Restart State and Forwarding State bits in its OPEN).
 restart() {
 	local name=$1 node=${IO_NODE[$1]} recover=()
 	shift
@@ -340,6 +340,13 @@ restart() {
 		started_ok "$name" birdc -s "$WORK/$name.ctl" show status
 		;;
 	frr) frr_bgpd "$name" ;;
+	wren)
+		# A SIGKILLed wren leaves its socket file behind: wait for the new one.
+		rm -f "$WORK/$name.sock"
+		spawn "$node" "$name" env WREN_LOG="${WREN_LOG:-info}" NO_COLOR=1 "$WREN_BIN" run \
+			--config "${IO_CONF[$name]}"
+		started_ok "$name" test -S "$WORK/$name.sock"
+		;;
 	*) fail "restart: not supported for ${IO_KIND[$name]}" ;;
 	esac
 }

@@ -9,8 +9,10 @@ pub mod bird;
 mod check;
 mod decode;
 mod loglevel;
+mod notify;
 mod run;
 mod show;
+mod stop;
 
 use std::process::ExitCode;
 
@@ -42,6 +44,9 @@ pub enum Command {
     Peer(admin::PeerArgs),
     /// Change a running daemon's log filter, for everything or one peer.
     LogLevel(loglevel::LogLevelArgs),
+    /// Stop a running daemon: gracefully (peers keep its routes as stale, kernel routes
+    /// stay), or with --withdraw.
+    Stop(stop::StopArgs),
 }
 
 // ===== impl =====
@@ -56,5 +61,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Reload(args) => admin::reload(&args),
         Command::Peer(args) => admin::peer(&args),
         Command::LogLevel(args) => loglevel::run(&args),
+        Command::Stop(args) => stop::run(&args),
     }
 }

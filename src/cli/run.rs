@@ -1,7 +1,12 @@
 //! `wren run --config FILE`: the daemon, in the foreground, logging to stderr.
+//!
+//! SIGTERM and SIGINT stop gracefully (RFC 4724: sessions close without a NOTIFICATION,
+//! kernel routes stay); `wren stop --withdraw` (a control request) withdraws. Under
+//! systemd `Type=notify` it reports READY, STATUS, WATCHDOG and STOPPING (crate::systemd).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
 use tracing::{error, info, warn};
@@ -13,6 +18,8 @@ use wren::control::{Request, Response};
 use wren::fib::netlink::{NetlinkFib, NetlinkFibCfg};
 use wren::fib::{FibSink, MemFib};
 use wren::metrics::MetricsServer;
+use wren::speaker::SpeakerHandle;
+use wren::systemd::Notifier;
 
 /// Arguments of `wren run`.
 #[derive(Debug, Args)]
@@ -117,11 +124,14 @@ fn open_fib(cfg: &Config) -> Result<Box<dyn FibSink>, String> {
 }
 
 async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
+    let notify = Arc::new(Notifier::from_env());
+    // Before anything slow: a SIGTERM during the start must not kill us uncleanly.
+    let mut signals = Signals::new().map_err(|e| format!("signals: {e}"))?;
     let socket = cfg.control.socket.clone();
     let bird_paths = cfg.control.bird_compat.clone();
     let metrics_cfg = cfg.metrics.clone();
     let fib = open_fib(&cfg)?;
-    let speaker = wren::speaker::spawn_from_file(cfg, path, fib)
+    let mut speaker = wren::speaker::spawn_from_file(cfg, path, fib)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
     let control = ControlServer::bind(&socket, speaker.requester())
@@ -134,22 +144,25 @@ async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
     if let Some(m) = &metrics {
         info!("metrics, /healthz and /readyz at http://{}", m.local_addr());
     }
-    let sig = loop {
-        let sig = wait_for_signal()
-            .await
-            .map_err(|e| format!("signals: {e}"))?;
-        if sig != "SIGHUP" {
-            break sig;
-        }
-        // SIGHUP = `wren reload`: the speaker re-reads the file and logs what changed.
-        match speaker.request(Request::Reload).await {
-            Ok(Response::Done(what)) => info!("SIGHUP: reload: {what}"),
-            Ok(_) => {}
-            Err(e) => warn!("SIGHUP: reload: {e}"),
+    let reporter = tokio::spawn(super::notify::report(notify.clone(), &speaker));
+    let by_request = loop {
+        tokio::select! {
+            sig = signals.recv() => {
+                if sig == "SIGHUP" {
+                    reload(&speaker).await;
+                    continue;
+                }
+                info!("{sig}: stopping gracefully (peers keep our routes as stale; `wren stop --withdraw` withdraws)");
+                break false;
+            }
+            _ = speaker.stopped() => break true,
         }
     };
-    info!("{sig}: stopping");
-    speaker.shutdown().await;
+    reporter.abort();
+    notify.stopping("stopping");
+    if !by_request {
+        speaker.shutdown().await;
+    }
     drop(bird);
     drop(control);
     drop(metrics);
@@ -176,14 +189,42 @@ fn bind_bird(
     Ok(servers)
 }
 
+/// SIGHUP = `wren reload`: the speaker re-reads the file and logs what changed.
+async fn reload(speaker: &SpeakerHandle) {
+    match speaker.request(Request::Reload).await {
+        Ok(Response::Done(what)) => info!("SIGHUP: reload: {what}"),
+        Ok(_) => {}
+        Err(e) => warn!("SIGHUP: reload: {e}"),
+    }
+}
+
+/// The next SIGTERM, SIGINT or SIGHUP (`bird6`'s companion process).
 pub async fn wait_for_signal() -> std::io::Result<&'static str> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    Ok(tokio::select! {
-        _ = hup.recv() => "SIGHUP",
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
+    Ok(Signals::new()?.recv().await)
+}
+
+/// SIGTERM and SIGINT stop the daemon (both gracefully); SIGHUP reloads.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+            _ = self.hup.recv() => "SIGHUP",
+        }
+    }
 }

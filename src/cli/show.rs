@@ -1,6 +1,6 @@
 //! `wren show peers|routes|fib|status`: ask a running daemon over its control socket.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -55,7 +55,7 @@ pub enum Output {
 
 /// Ask the daemon and print its answer; exit 1 if it cannot be asked or refuses.
 pub fn run(args: &ShowArgs) -> ExitCode {
-    let socket = match socket_path(args) {
+    let socket = match socket_path(args.socket.as_deref(), args.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("wren show: {e}");
@@ -101,11 +101,12 @@ pub fn run(args: &ShowArgs) -> ExitCode {
     }
 }
 
-fn socket_path(args: &ShowArgs) -> Result<PathBuf, String> {
-    if let Some(s) = &args.socket {
-        return Ok(s.clone());
+/// The control socket: `--socket`, else `control.socket` of `--config`, else the default.
+pub(super) fn socket_path(socket: Option<&Path>, config: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(s) = socket {
+        return Ok(s.to_path_buf());
     }
-    match &args.config {
+    match config {
         Some(path) => match wren::config::load(path) {
             Ok((cfg, _)) => Ok(cfg.control.socket),
             Err(errors) => Err(errors

@@ -50,6 +50,16 @@ pub trait FibSink: Send {
     /// The speaker stops: finish the queued writes (and without `persist`, remove our
     /// routes) before returning.
     fn close(&mut self) {}
+
+    /// The speaker stops gracefully: finish the queued writes and leave every route of
+    /// ours in the kernel, whatever `persist` says (RFC 4724 forwarding state).
+    fn close_keep(&mut self) {}
+
+    /// The families of which routes of ours were found in the kernel at start (adopted):
+    /// their forwarding state survived the previous run.
+    fn preserved(&self) -> Vec<crate::wire::Family> {
+        Vec::new()
+    }
 }
 
 impl FibSink for netlink::NetlinkFib {
@@ -75,6 +85,22 @@ impl FibSink for netlink::NetlinkFib {
 
     fn close(&mut self) {
         netlink::NetlinkFib::close_in_place(self);
+    }
+
+    fn close_keep(&mut self) {
+        netlink::NetlinkFib::close_keep_in_place(self);
+    }
+
+    fn preserved(&self) -> Vec<crate::wire::Family> {
+        let s = netlink::NetlinkFib::stats(self);
+        let mut f = Vec::new();
+        if s.adopted > s.adopted_v6 {
+            f.push(crate::wire::Family::IPV4_UNICAST);
+        }
+        if s.adopted_v6 > 0 {
+            f.push(crate::wire::Family::IPV6_UNICAST);
+        }
+        f
     }
 
     fn barrier(&mut self) -> Option<crate::speaker::Barrier> {

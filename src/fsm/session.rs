@@ -48,6 +48,13 @@ impl Session {
     }
 
     /// The negotiated parameters while OpenConfirm or Established.
+    /// Announce these capabilities from the next OPEN on (the current session, if any,
+    /// keeps what it negotiated). The speaker clears the Restart State bit this way once
+    /// its restart is over (RFC 4724 §3).
+    pub fn set_capabilities(&mut self, caps: Vec<crate::wire::Capability>) {
+        self.cfg.capabilities = caps;
+    }
+
     pub fn negotiated(&self) -> Option<&Negotiated> {
         self.negotiated.as_ref()
     }

@@ -485,3 +485,17 @@ fn negotiation_of_add_path_gr_ext_msg_and_ext_next_hop() {
     assert_eq!(n.encode_ctx().add_path, vec![Family::IPV4_UNICAST]);
     assert!(n.decode_ctx().ext_msg);
 }
+
+#[test]
+fn new_capabilities_go_into_the_next_open() {
+    let now = Instant::now();
+    let mut s = Session::new(cfg());
+    s.set_capabilities(vec![Capability::RouteRefresh]);
+    s.handle(now, Event::Start);
+    let a = s.handle(now, Event::TcpConnected);
+    let caps = a.iter().find_map(|x| match x {
+        Action::Send(Message::Open(o)) => Some(o.capabilities().cloned().collect::<Vec<_>>()),
+        _ => None,
+    });
+    assert_eq!(caps, Some(vec![Capability::RouteRefresh]));
+}

@@ -113,6 +113,9 @@ pub enum SessionCmd {
     Send(Arc<[u8]>),
     /// An accepted connection from this peer (collision detection, RFC 4271 §6.8).
     Incoming(tokio::net::TcpStream),
+    /// Announce these capabilities from the next OPEN on; the current session keeps what
+    /// it negotiated (e.g. the Restart State bit once our restart is over, RFC 4724 §3).
+    Capabilities(Vec<crate::wire::Capability>),
 }
 
 /// The speaker's end of one session task. Sending never blocks.

@@ -186,6 +186,10 @@ impl Task {
                 _ => debug!(peer = self.peer, "dropping output: no established session"),
             },
             SessionCmd::Incoming(stream) => self.on_incoming(stream),
+            SessionCmd::Capabilities(caps) => {
+                self.cfg.capabilities = caps.clone();
+                self.fsm.set_capabilities(caps);
+            }
         }
     }
 

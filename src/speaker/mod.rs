@@ -21,6 +21,7 @@ mod logs;
 mod owner;
 mod peer;
 mod reconfig;
+mod restart;
 mod stats;
 mod sync;
 mod view;
@@ -28,7 +29,7 @@ mod view;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
@@ -40,13 +41,14 @@ pub use host::Host;
 pub use io::{SessionTx, Sessions};
 pub use owner::name as state_name;
 pub use peer::{capabilities, filter, peer_info, read_md5_key, session_cfg, stale_time, transport};
+pub use restart::hard_reset_if_n;
 pub use stats::{state_code, DatastoreState, Dir, PeerSnapshot, Snapshot, Stats};
 
 /// PeerEvents waiting for the speaker; session tasks wait when it is full.
 const EVENT_QUEUE: usize = 4096;
 /// Control requests waiting for the speaker.
 const CONTROL_QUEUE: usize = 64;
-/// How long shutdown waits for sessions to send their Cease and close.
+/// How long shutdown waits for sessions to close (after their Cease, when withdrawing).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// A control request and where its answer goes.
@@ -59,13 +61,16 @@ pub struct Requester {
 }
 
 /// A running speaker. Dropping it stops the speaker without a clean shutdown; call
-/// [`SpeakerHandle::shutdown`] to send Cease to the peers first.
+/// [`SpeakerHandle::shutdown`] (graceful) or [`SpeakerHandle::shutdown_withdraw`].
 #[derive(Debug)]
 pub struct SpeakerHandle {
     requester: Requester,
-    stop: Option<oneshot::Sender<()>>,
+    stop: Option<oneshot::Sender<bool>>,
     task: JoinHandle<()>,
     stats: std::sync::Arc<Stats>,
+    /// The owner task has ended (e.g. after a `Stop` control request).
+    finished: bool,
+    synced: watch::Receiver<bool>,
 }
 
 /// Start a speaker: listener (`router.listen`), one session per configured peer, the
@@ -111,8 +116,10 @@ pub fn start_with(
     let (timers_tx, timers_rx) = mpsc::unbounded_channel();
     let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
     let (stop_tx, stop_rx) = oneshot::channel();
+    let (synced_tx, synced) = watch::channel(false);
     let mut owner = owner::Owner::new(config, Host::read(), fib, sessions, timers_tx)?;
     owner.config_path = path;
+    owner.synced = Some(synced_tx);
     let inputs = owner::Inputs {
         events,
         control: control_rx,
@@ -126,6 +133,8 @@ pub fn start_with(
         stop: Some(stop_tx),
         task,
         stats,
+        finished: false,
+        synced,
     })
 }
 
@@ -158,19 +167,48 @@ impl SpeakerHandle {
         self.requester.request(req).await
     }
 
-    /// Stop cleanly: Cease (Administrative Shutdown, RFC 4486 §4) to every session, wait
-    /// briefly for them to close, end the owner task.
-    pub async fn shutdown(mut self) {
+    /// Stop gracefully (RFC 4724): every session closes without a NOTIFICATION, so
+    /// graceful-restart peers keep our routes as stale; kernel routes stay. Waits briefly
+    /// for the sessions to close, then ends the owner task.
+    pub async fn shutdown(self) {
+        self.stop_with(false).await
+    }
+
+    /// Stop and withdraw: Cease (Administrative Shutdown, RFC 4486 §4; a Hard Reset with
+    /// RFC 8538 peers) to every session; the kernel routes go unless `[fib] persist`.
+    pub async fn shutdown_withdraw(self) {
+        self.stop_with(true).await
+    }
+
+    async fn stop_with(mut self, withdraw: bool) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(withdraw);
         }
-        let _ = (&mut self.task).await;
+        if !self.finished {
+            let _ = (&mut self.task).await;
+            self.finished = true;
+        }
+    }
+
+    /// Completes when the owner task has ended by itself (a `Stop` control request).
+    pub async fn stopped(&mut self) {
+        if !self.finished {
+            let _ = (&mut self.task).await;
+            self.finished = true;
+            self.stop = None;
+        }
+    }
+
+    /// Becomes `true` once the initial sync after the start is done (the peers that came
+    /// up sent End-of-RIB, or the bounded waits ran out).
+    pub fn initial_sync(&self) -> watch::Receiver<bool> {
+        self.synced.clone()
     }
 }
 
 impl Drop for SpeakerHandle {
     fn drop(&mut self) {
-        if self.stop.is_some() {
+        if self.stop.is_some() && !self.finished {
             self.task.abort();
         }
     }

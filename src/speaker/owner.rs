@@ -6,17 +6,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{info, warn};
 
 use super::gate::{Gate, Held};
 use super::host::Host;
 use super::io::{SessionTx, Sessions};
 use super::peer::{self, SessionAddrs};
+use super::restart::{hard_reset_if_n, Restart};
 use super::stats::{Dir, PeerStats, Stats, TICK};
 use super::sync::{InitialSync, INITIAL_SYNC_MAX};
 use super::ControlMsg;
 use crate::config::{Config, PeerAddress, PeerCfg};
+use crate::control::{Request, Response};
 use crate::fib::FibSink;
 use crate::fsm::{DownReason, Negotiated, State};
 use crate::net::{PeerEvent, SessionCmd};
@@ -39,8 +41,12 @@ pub enum TimerEvent {
     StaleExpired { peer: PeerId, gen: u64 },
     /// Start the session again (after a `max_prefix` stop).
     Restart { peer: PeerId },
-    /// The initial kernel sync waited long enough for absent peers.
+    /// The initial kernel sync waited long enough, whatever happened (safety net).
     InitialSyncTimeout,
+    /// The configured peers not up by now are not waited for by the initial sync.
+    PeersAbsent,
+    /// The initial sync waited long enough for this peer's End-of-RIB.
+    EorWait { peer: PeerId },
 }
 
 /// The loop's input channels.
@@ -48,7 +54,8 @@ pub struct Inputs {
     pub events: mpsc::Receiver<PeerEvent>,
     pub control: mpsc::Receiver<ControlMsg>,
     pub timers: mpsc::UnboundedReceiver<TimerEvent>,
-    pub stop: oneshot::Receiver<()>,
+    /// Stop; `true`: withdraw (Cease, kernel routes removed unless `persist`).
+    pub stop: oneshot::Receiver<bool>,
 }
 
 /// One peer as the speaker knows it.
@@ -101,10 +108,14 @@ pub struct Owner {
     /// Passive ranges (`address = "prefix"`): connections from them create dynamic peers.
     pub(super) ranges: Vec<(IpNet, PeerCfg)>,
     next_id: PeerId,
-    timers: mpsc::UnboundedSender<TimerEvent>,
+    pub(super) timers: mpsc::UnboundedSender<TimerEvent>,
     pub started: Instant,
     /// End-of-RIBs still owed before the FIB drops the routes it adopted at start.
     pub(super) sync: InitialSync,
+    /// What this start inherited (R and F bits, kernel changes held until the sync).
+    pub(super) restart: Restart,
+    /// Told `true` once the initial sync is done (systemd READY=1).
+    pub(super) synced: Option<watch::Sender<bool>>,
     /// Outputs held until the kernel has a new blackhole.
     gate: Gate,
     /// The config file `wren reload` (and SIGHUP) re-reads, if any.
@@ -141,6 +152,8 @@ impl Owner {
             host,
             rib,
             dirty: false,
+            restart: Restart::detect(fib.as_ref()),
+            synced: None,
             fib,
             sessions,
             peers: BTreeMap::new(),
@@ -189,7 +202,10 @@ impl Owner {
     ) -> std::io::Result<PeerId> {
         let id = self.next_id;
         self.next_id += 1;
-        let scfg = peer::session_cfg(&cfg, address, self.local_as, self.router_id);
+        let mut scfg = peer::session_cfg(&cfg, address, self.local_as, self.router_id);
+        // RFC 4724 §3 R and F bits, RFC 8538 N bit.
+        self.restart
+            .flags(&mut scfg.capabilities, !self.sync.is_done());
         let transport = peer::transport(&cfg, address, self.local_as)?;
         let name = if dynamic {
             address.to_string()
@@ -236,11 +252,12 @@ impl Owner {
         for p in self.peers.values() {
             p.session.send(SessionCmd::Start);
         }
-        let timers = self.timers.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(INITIAL_SYNC_MAX).await;
-            let _ = timers.send(TimerEvent::InitialSyncTimeout);
-        });
+        arm(
+            &self.timers,
+            INITIAL_SYNC_MAX,
+            TimerEvent::InitialSyncTimeout,
+        );
+        self.arm_sync_timers();
         info!(
             "speaker started: AS {}, router ID {}, {} peers, {} ranges, {} originated prefixes",
             self.local_as,
@@ -256,12 +273,12 @@ impl Owner {
         self.flush();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
+        let withdraw = loop {
             let mut barrier = self.gate.take_barrier();
             let mut opened = false;
             tokio::select! {
                 biased;
-                _ = &mut inp.stop => break,
+                w = &mut inp.stop => break w.unwrap_or(false),
                 _ = async {
                     if let Some(b) = barrier.as_mut() {
                         b.await;
@@ -277,9 +294,11 @@ impl Owner {
                 }
                 Some((req, reply)) = inp.control.recv() => {
                     self.flush();
-                    let _ = reply.send(self.control(req));
+                    if let Some(w) = self.dispatch(req, reply) {
+                        break w;
+                    }
                 }
-                else => break,
+                else => break false,
             }
             if opened {
                 self.release();
@@ -293,11 +312,15 @@ impl Owner {
                 self.drain(&mut inp.events);
             }
             self.flush();
+            let mut stop = None;
             while let Ok((req, reply)) = inp.control.try_recv() {
-                let _ = reply.send(self.control(req));
+                stop = stop.or(self.dispatch(req, reply));
             }
-        }
-        self.shutdown(&mut inp.events).await;
+            if let Some(w) = stop {
+                break w;
+            }
+        };
+        self.shutdown(&mut inp.events, withdraw).await;
     }
 
     /// Handle up to [`DRAIN`] events that are already queued.
@@ -310,13 +333,38 @@ impl Owner {
         }
     }
 
-    /// Cease to every session, then wait (briefly) until they are all Idle.
-    async fn shutdown(&mut self, events: &mut mpsc::Receiver<PeerEvent>) {
-        info!("shutting down: Cease (administrative shutdown) to every peer");
-        // RFC 4486 §4 Administrative Shutdown, with an RFC 9003 shutdown communication.
-        let cease = NotificationMsg::admin_shutdown("wren is shutting down");
-        for p in self.peers.values() {
-            p.session.send(SessionCmd::Stop(Some(cease.clone())));
+    /// Answer a control request; `Some(withdraw)` when it asks the speaker to stop.
+    fn dispatch(
+        &mut self,
+        req: Request,
+        reply: oneshot::Sender<Result<Response, String>>,
+    ) -> Option<bool> {
+        if let Request::Stop { withdraw } = req {
+            let how = if withdraw {
+                "stopping: withdrawing routes (Cease to every peer)"
+            } else {
+                "stopping gracefully: peers keep our routes as stale, kernel routes stay"
+            };
+            let _ = reply.send(Ok(Response::Done(how.to_string())));
+            return Some(withdraw);
+        }
+        let _ = reply.send(self.control(req));
+        None
+    }
+
+    /// Stop every session, then wait (briefly) until they are all Idle. Graceful: no
+    /// NOTIFICATION (RFC 4724 §4: the peers keep our routes as stale) and the kernel
+    /// routes stay; `withdraw`: Cease (Administrative Shutdown) and the kernel routes go
+    /// unless `persist`.
+    async fn shutdown(&mut self, events: &mut mpsc::Receiver<PeerEvent>, withdraw: bool) {
+        if withdraw {
+            info!("shutting down: Cease (administrative shutdown) to every peer");
+        } else {
+            info!("shutting down gracefully: closing sessions without NOTIFICATION (graceful restart), kernel routes stay");
+        }
+        for (id, p) in &self.peers {
+            let n = self.stop_notification(*id, withdraw);
+            p.session.send(SessionCmd::Stop(n));
         }
         let deadline = tokio::time::Instant::now() + super::SHUTDOWN_GRACE;
         while self.peers.values().any(|p| p.state != State::Idle) {
@@ -333,8 +381,12 @@ impl Owner {
         // they with it) goes away, or the peer sees the TCP close without the Cease
         // (interop `lifecycle` case: about one stop in seven lost it).
         tokio::time::sleep(WRITER_FLUSH).await;
-        // Without `persist`, the kernel FIB removes our routes now.
-        self.fib.close();
+        if withdraw {
+            // Without `persist`, the kernel FIB removes our routes now.
+            self.fib.close();
+        } else {
+            self.fib.close_keep();
+        }
     }
 
     // ===== inputs =====
@@ -427,16 +479,20 @@ impl Owner {
             self.local_as,
             &self.host,
         );
-        self.sync.up(id, &neg.families);
+        let families = neg.families.clone();
+        // RFC 4724 §4.1: only graceful-restart peers promise an End-of-RIB.
+        let gr = p.cfg.graceful_restart && neg.peer_gr.is_some();
         p.cause = None;
         p.neg = Some(neg);
         p.in_rib = true;
         p.known = true;
         self.rib.peer_up(info);
         self.dirty = true;
+        self.sync_peer_up(id, &families, gr);
     }
 
     fn on_down(&mut self, id: PeerId, reason: DownReason, was_established: bool) {
+        self.sync_peer_down(id, &reason, was_established);
         let Some(p) = self.peers.get_mut(&id) else {
             return;
         };
@@ -541,12 +597,12 @@ impl Owner {
     pub fn on_timer(&mut self, t: TimerEvent) {
         match t {
             TimerEvent::InitialSyncTimeout => {
-                if self.sync.take_ready(true) {
-                    info!("initial sync: not every peer sent End-of-RIB within {} s; the kernel FIB drops the routes nobody re-announced", INITIAL_SYNC_MAX.as_secs());
+                if !self.sync.is_done() {
                     self.flush_now();
-                    self.fib.sync_done();
+                    self.finish_sync(true);
                 }
             }
+            TimerEvent::PeersAbsent | TimerEvent::EorWait { .. } => self.on_sync_timer(t),
             TimerEvent::StaleExpired { peer, gen } => {
                 let Some(p) = self.peers.get_mut(&peer) else {
                     return;
@@ -580,18 +636,16 @@ impl Owner {
         if self.dirty {
             self.flush_now();
         }
-        if self.sync.take_ready(false) {
-            info!("initial sync done: every configured peer sent End-of-RIB");
-            self.fib.sync_done();
-        }
+        self.finish_sync(false);
     }
 
     pub(super) fn flush_now(&mut self) {
         self.dirty = false;
         let out = self.rib.flush();
-        if !out.fib.is_empty() {
-            self.fib.apply(&out.fib);
-            if out.fib.iter().any(is_blackhole) {
+        let fib = self.restart.filter(out.fib, !self.sync.is_done());
+        if !fib.is_empty() {
+            self.fib.apply(&fib);
+            if fib.iter().any(is_blackhole) {
                 // Advertise a block only once its blackhole is in the kernel.
                 if let Some(b) = self.fib.barrier() {
                     self.gate.close(b);
@@ -628,7 +682,12 @@ impl Owner {
                     }
                 }
             }
-            Held::FibAfter(changes) => self.fib.apply(&changes),
+            Held::FibAfter(changes) => {
+                let now = self.restart.filter(changes, !self.sync.is_done());
+                if !now.is_empty() {
+                    self.fib.apply(&now);
+                }
+            }
             Held::Stop(id, n) => self.stop_for_max_prefix(id, n),
         }
     }
@@ -648,6 +707,8 @@ impl Owner {
                 n.subcode,
                 MAX_PREFIX_RESTART.as_secs()
             );
+            // RFC 8538 §5: Maximum Number of Prefixes Reached ends graceful restart.
+            let n = hard_reset_if_n(n, p.cfg.graceful_restart, p.neg.as_ref());
             p.stats.notification(Dir::Sent, &n);
             p.session.send(SessionCmd::Stop(Some(n)));
             arm(
@@ -666,7 +727,7 @@ fn is_blackhole(c: &FibChange) -> bool {
 }
 
 /// Send `ev` back into the loop after `after`.
-fn arm(timers: &mpsc::UnboundedSender<TimerEvent>, after: Duration, ev: TimerEvent) {
+pub(super) fn arm(timers: &mpsc::UnboundedSender<TimerEvent>, after: Duration, ev: TimerEvent) {
     let tx = timers.clone();
     tokio::spawn(async move {
         tokio::time::sleep(after).await;

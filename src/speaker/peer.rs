@@ -13,6 +13,7 @@ use crate::fsm::{DownReason, Negotiated, RemoteAs, SessionCfg};
 use crate::net::Transport;
 use crate::rib::{Filter, PeerId, PeerInfo};
 use crate::wire::capability::{self as cap, AddPathFamily, ExtNextHop, GrFamily, GracefulRestart};
+use crate::wire::error::cease_sub as cap_cease;
 use crate::wire::family::{AFI_IPV4, AFI_IPV6};
 use crate::wire::{Capability, Family};
 
@@ -81,9 +82,10 @@ pub fn capabilities(p: &PeerCfg, local_as: u32, v6_session: bool) -> Vec<Capabil
         caps.push(Capability::AddPath(fams.collect()));
     }
     if p.graceful_restart {
+        // R and F are set per start by the speaker (restart.rs); N: RFC 8538 §2.
         caps.push(Capability::GracefulRestart(GracefulRestart {
             restart: false,
-            notification: false,
+            notification: true,
             reserved_flags: 0,
             time: GR_RESTART_TIME,
             families: p
@@ -210,9 +212,10 @@ pub fn peer_info(
 }
 
 /// How long to keep the peer's paths as stale after this down (RFC 4724 §4.2), or `None`
-/// to withdraw them now. We help only when graceful restart is on for the peer, the
-/// peer announced it with a restart time, and the session ended without a NOTIFICATION
-/// (a NOTIFICATION, sent or received, ends graceful restart; RFC 8538 is not used).
+/// to withdraw them now. We help only when graceful restart is on for the peer and the
+/// peer announced it with a restart time. The session must have ended without a
+/// NOTIFICATION, or, when both sides set the N bit (RFC 8538 §4; we always do), with
+/// any NOTIFICATION but a Cease/Hard Reset.
 pub fn stale_time(p: &PeerCfg, neg: Option<&Negotiated>, reason: &DownReason) -> Option<Duration> {
     if !p.graceful_restart {
         return None;
@@ -221,13 +224,14 @@ pub fn stale_time(p: &PeerCfg, neg: Option<&Negotiated>, reason: &DownReason) ->
     if gr.restart_time == 0 {
         return None;
     }
+    let keep = Some(Duration::from_secs(u64::from(gr.restart_time)).min(STALE_MAX));
     match reason {
-        DownReason::Transport(_) | DownReason::FsmError(_) => {
-            Some(Duration::from_secs(u64::from(gr.restart_time)).min(STALE_MAX))
+        DownReason::Transport(_) | DownReason::FsmError(_) => keep,
+        DownReason::NotificationReceived(n) | DownReason::NotificationSent(n, _) => {
+            let hard = n.code == 6 && n.subcode == cap_cease::HARD_RESET;
+            keep.filter(|_| gr.notification && !hard)
         }
-        DownReason::Stopped
-        | DownReason::NotificationReceived(_)
-        | DownReason::NotificationSent(..) => None,
+        DownReason::Stopped => None,
     }
 }
 

@@ -205,7 +205,15 @@ impl Owner {
         let cease = NotificationMsg::cease(cease_sub::PEER_DECONFIGURED);
         for id in self.peers_of(cfg) {
             let why = "removed: no longer in the config (Cease 6/3 Peer De-configured)";
-            self.drop_peer(id, cease.clone(), why);
+            // RFC 8538 §5: with the N bit, De-configured goes out as a Hard Reset, so the
+            // peer does not keep our routes as stale (6/6 below stays graceful).
+            let p = self.peers.get(&id);
+            let n = super::hard_reset_if_n(
+                cease.clone(),
+                cfg.graceful_restart,
+                p.and_then(|p| p.neg.as_ref()),
+            );
+            self.drop_peer(id, n, why);
         }
         match cfg.address {
             PeerAddress::Range(net) => self.ranges.retain(|(n, _)| *n != net),
@@ -388,7 +396,12 @@ impl Owner {
         if p.disabled.is_some() {
             return Ok(Response::Done(format!("peer {peer} is already disabled")));
         }
-        let n = NotificationMsg::admin_shutdown(&msg);
+        // RFC 8538 §5: Administrative Shutdown is a Hard Reset when both sides set N.
+        let n = super::hard_reset_if_n(
+            NotificationMsg::admin_shutdown(&msg),
+            p.cfg.graceful_restart,
+            p.neg.as_ref(),
+        );
         p.stop_reason = Some(format!("disabled by the operator: {msg}"));
         p.disabled = Some(msg.clone());
         p.session.send(SessionCmd::Stop(Some(n)));

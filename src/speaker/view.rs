@@ -136,7 +136,7 @@ impl Owner {
             .values()
             .filter(|p| p.state == crate::fsm::State::Established)
             .count();
-        let waiting = self.sync.waiting();
+        let waiting = self.sync.waiting_count();
         let elapsed = Instant::now().duration_since(self.started).as_secs();
         StatusRow {
             version: env!("CARGO_PKG_VERSION").to_string(),

@@ -4,7 +4,8 @@
 # route is never touched. wren stops with `persist = true`: its routes stay. It starts
 # again with another block: after BIRD's End-of-RIB (the initial sync) the old block is
 # gone, the new one is there, and the unchanged route saw no kernel write at all. With
-# `persist = false` a stop removes wren's routes.
+# `persist = false` `wren stop --withdraw` removes wren's routes (a graceful stop, SIGTERM,
+# never does).
 need bird birdc ip
 node_add w
 node_add b
@@ -47,7 +48,8 @@ fi
 kernel_has w 198.18.201.0/24 "via 198.18.1.2 .*proto (186|bgp)" || fail "BIRD's route is gone"
 kernel_has w 198.18.202.0/24 "via 198.18.1.2 .*proto static" || fail "the foreign route changed"
 
-stop wren
+# A graceful stop (SIGTERM) leaves the routes even without persist; a withdraw removes them.
+wren_cli wren stop --withdraw >/dev/null || fail "wren stop --withdraw failed"
 wait_until 5 bash -c "! ip -n $(ns w) route show proto 186 | grep -q ." ||
 	fail "persist = false: routes left behind: $(ip -n "$(ns w)" route show proto 186)"
 kernel_has w 198.18.202.0/24 "via 198.18.1.2 .*proto static" || fail "the foreign route went too"

@@ -2,8 +2,10 @@
 # - ROUTE-REFRESH (RFC 2918): `birdc reload in` makes wren send its routes again;
 # - BIRD shuts the session down (Cease 6/2 with a message, RFC 9003): wren drops
 #   BIRD's route and says why in last_down; BIRD re-enables it and all comes back;
-# - wren gets SIGTERM: it sends Cease 6/2 (administrative shutdown), which BIRD
-#   reports, exits within 5 s, and BIRD drops wren's route.
+# - wren gets SIGTERM: a graceful stop, no NOTIFICATION; it exits within 5 s and BIRD
+#   (no graceful restart on this session) drops wren's route;
+# - `wren stop --withdraw`: Cease 6/2 (administrative shutdown), which BIRD reports,
+#   and BIRD drops wren's route.
 need bird birdc
 node_add w
 node_add b
@@ -32,8 +34,18 @@ birdc -s "$WORK/bird.ctl" enable wren >/dev/null
 expect_route wren 198.18.201.0/24 from=bird2 nh=198.18.1.2
 expect_route bird 198.18.200.0/24 nh=198.18.1.1
 
-# wren stops.
+# wren stops gracefully on SIGTERM: no NOTIFICATION (RFC 4724); without graceful
+# restart on this session BIRD drops the route when the connection closes.
 stop wren TERM # fails unless wren exits within 5 s
 grep -q "stopped" "$WORK/wren.log" || fail "wren did not log a clean stop"
+expect_no_route bird 198.18.200.0/24
+logged bird "wren: Received:" && fail "SIGTERM: wren sent a NOTIFICATION (a graceful stop sends none)"
+log "ok: SIGTERM: no NOTIFICATION"
+
+# `wren stop --withdraw`: Cease 6/2 with a shutdown communication, BIRD reports it.
+restart wren
+expect_route bird 198.18.200.0/24 nh=198.18.1.1
+wren_cli wren stop --withdraw >/dev/null || fail "wren stop --withdraw failed"
+wait_until 5 eval "! alive wren" || fail "wren still runs 5 s after wren stop --withdraw"
 expect_logged bird "wren: Received: Administrative shutdown"
 expect_no_route bird 198.18.200.0/24

@@ -85,7 +85,8 @@ pub struct NetlinkFibCfg {
     /// First match wins.
     pub rules: Vec<DeviceRule>,
     /// Adopted routes not re-announced are removed this long after start if
-    /// [`NetlinkFib::sync_done`] has not come (BIRD's graceful-restart wait is 240 s).
+    /// [`NetlinkFib::sync_done`] has not come: a safety net only, the speaker's bounded
+    /// initial sync (at most a minute) ends first (BIRD's fixed wait is 240 s).
     pub sync_timeout: Duration,
     /// Period of the full dump-and-compare that catches drift (no 2-second rescan).
     pub reconcile_every: Duration,
@@ -110,6 +111,8 @@ pub struct FibStats {
     pub conflicts: u64,
     /// Routes with our protocol id found at start.
     pub adopted: u64,
+    /// Of those, IPv6 routes.
+    pub adopted_v6: u64,
     /// Adopted routes removed at the first sync because nobody re-announced them.
     pub stale_removed: u64,
     /// Netlink write requests sent (creates + replaces + deletes).
@@ -163,7 +166,7 @@ impl Default for NetlinkFibCfg {
             metric: None,
             persist: true,
             rules: Vec::new(),
-            sync_timeout: Duration::from_secs(240),
+            sync_timeout: Duration::from_secs(90),
             reconcile_every: Duration::from_secs(300),
             nexthop_objects: true,
             event_buffer: 32 << 20,
@@ -321,12 +324,22 @@ impl NetlinkFib {
         }
     }
 
+    /// [`NetlinkFib::close_in_place`] leaving our routes in the kernel even without
+    /// `persist` (a graceful stop).
+    pub fn close_keep_in_place(&mut self) {
+        if self.thread.is_some() {
+            let _done = self.close_with(false);
+            self.join();
+        }
+    }
+
     fn close_cmd(&self) -> oneshot::Receiver<FibStats> {
+        self.close_with(!self.persist)
+    }
+
+    fn close_with(&self, withdraw: bool) -> oneshot::Receiver<FibStats> {
         let (tx, rx) = oneshot::channel();
-        self.send(Cmd::Close {
-            withdraw: !self.persist,
-            done: tx,
-        });
+        self.send(Cmd::Close { withdraw, done: tx });
         rx
     }
 

@@ -159,6 +159,11 @@ impl Worker {
         w.resync().await?;
         w.stale = w.installed.keys().copied().collect();
         w.stats.adopted = w.installed.len() as u64;
+        w.stats.adopted_v6 = w
+            .installed
+            .keys()
+            .filter(|p| matches!(p, Prefix::V6(_)))
+            .count() as u64;
         w.stats.resyncs = 0;
         w.publish();
         tracing::info!(

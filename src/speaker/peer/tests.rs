@@ -91,6 +91,10 @@ fn capabilities_follow_families_add_path_and_gr() {
     let gr = gr.expect("graceful restart is on by default");
     assert_eq!(gr.time, GR_RESTART_TIME);
     assert!(gr.families.iter().all(|f| f.forwarding));
+    assert!(
+        gr.notification && !gr.restart,
+        "N bit on; R is set per start"
+    );
     assert_eq!(gr.families.len(), 2);
     assert!(
         !caps
@@ -252,11 +256,31 @@ fn stale_time_only_for_gr_peers_without_notification() {
         stale_time(
             &p,
             Some(&with_gr),
-            &DownReason::NotificationSent(n, "x".into())
+            &DownReason::NotificationSent(n.clone(), "x".into())
         ),
         None
     );
     assert_eq!(stale_time(&p, Some(&with_gr), &DownReason::Stopped), None);
+    // RFC 8538: with the N bit on both sides a NOTIFICATION keeps the routes as stale,
+    // except a Cease/Hard Reset.
+    let mut with_n = with_gr.clone();
+    with_n.peer_gr.as_mut().unwrap().notification = true;
+    let got = stale_time(
+        &p,
+        Some(&with_n),
+        &DownReason::NotificationReceived(n.clone()),
+    );
+    assert_eq!(got, Some(Duration::from_secs(30)));
+    let hold = NotificationMsg::hold_timer_expired();
+    let got = stale_time(
+        &p,
+        Some(&with_n),
+        &DownReason::NotificationSent(hold, "x".into()),
+    );
+    assert_eq!(got, Some(Duration::from_secs(30)));
+    let hard = NotificationMsg::new(6, 9, vec![6, 2]);
+    let got = stale_time(&p, Some(&with_n), &DownReason::NotificationReceived(hard));
+    assert_eq!(got, None, "Hard Reset ends graceful restart");
     let off = one("address = \"198.18.0.2\"\nasn = 65001\ngraceful_restart = false");
     assert_eq!(stale_time(&off, Some(&with_gr), &tcp), None);
 }

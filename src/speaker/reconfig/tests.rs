@@ -199,7 +199,10 @@ async fn a_router_change_resets_every_session() {
         [
             (1, "stop 6/6".into()),
             (2, "stop 6/6".into()),
+            // After the initial sync, new sessions announce R = 0 and F for every family.
+            (3, "caps R0 N1 F11".into()),
             (3, "start".into()),
+            (4, "caps R0 N1 F11".into()),
             (4, "start".into())
         ]
     );
