@@ -67,6 +67,9 @@ blackhole = true
 [control]
 socket = "{}/n{me}.sock"
 
+[metrics]
+listen = ""
+
 [fib]
 dry_run = true
 "#,
@@ -173,8 +176,26 @@ fn sigterm(d: &mut Daemon) {
 fn calico_reads_recovery_and_a_down_peer() {
     let dir = tmpdir("birdsock-gr");
     let port = 21390;
+    // A peer that accepts the connection and never answers: it stays in OpenSent, so
+    // the initial sync waits for it (up to PEER_UP_WAIT, 10 s) and the node is in GR
+    // recovery meanwhile. Refused peers are not waited for.
+    let silent_port = port + 2;
+    let silent = std::net::TcpListener::bind(("127.0.0.91", silent_port)).unwrap();
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().take(4).collect();
+        std::thread::sleep(Duration::from_secs(60));
+        drop(held);
+    });
     let extra = format!(
         r#"
+[[peer]]
+name = "Node_127_0_0_91"
+address = "127.0.0.91"
+asn = 64512
+port = {silent_port}
+source_address = "127.0.0.71"
+families = ["ipv4"]
+
 [[peer]]
 name = "Node_127_0_0_79"
 address = "127.0.0.79"
@@ -228,7 +249,7 @@ families = ["ipv4"]
             (up && refused && bad_as).then_some(p)
         },
     );
-    assert_eq!(peers.len(), 3, "{peers:#?}");
+    assert_eq!(peers.len(), 4, "{peers:#?}");
     let global = &peers[0];
     assert_eq!(
         (global.peer_ip.as_str(), global.peer_type.as_str()),

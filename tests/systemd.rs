@@ -31,6 +31,9 @@ asn = 64512
 [control]
 socket = "{}"
 
+[metrics]
+listen = ""
+
 [fib]
 dry_run = true
 "#,
