@@ -172,10 +172,20 @@ fn install_and_withdraw_throughput() {
     assert_eq!(ns.count(254, "bgp"), 0);
     let st = fib.close_blocking();
     assert_eq!(st.refused, 0, "{st:?}");
-    // A floor far below the target, to catch a regression to per-route round trips
-    // even in a debug build on a busy machine.
+    // Exactly one write per route for installs and withdrawals; the gateway change
+    // rewrites the shared nexthop object, not the routes. Writes go out in batches (a
+    // regression to per-route round trips shows here). Speed is reported above, not
+    // asserted: rates belong in BENCHMARKS.md, not in a pass/fail on a busy machine.
+    let n = u64::from(n);
+    assert_eq!(
+        (st.creates, st.replaces, st.deletes),
+        (2 * n, 0, 2 * n),
+        "{st:?}"
+    );
+    assert!(st.nexthop_writes <= 16, "{st:?}");
+    assert!(st.batches * 100 <= st.writes, "{st:?}");
     let worst = rates.iter().copied().fold(f64::MAX, f64::min);
-    assert!(worst > 15_000.0, "slowest step {worst:.0} routes/s");
+    eprintln!("slowest step: {worst:.0} routes/s");
 }
 
 /// The cost of one ECMP member change over N 2-way multipath routes, with classic
