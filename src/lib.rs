@@ -9,6 +9,7 @@
 //! - [`speaker`]: the one owner loop (peers, RIB, FIB) that `wren run` starts.
 //! - [`fib`]: where best routes go: the [`fib::FibSink`] trait and the in-memory FIB.
 //! - [`control`]: the control socket (JSON lines) and its client (`wren show`).
+//! - [`store`]: config sources beyond the file: the etcd datastore (adapter).
 //! - [`hash`]: the fast hasher of the RIB's and the FIB's tables.
 //!
 //! Supported standards (wire level): RFC 4271, 4760, 6793, 2918, 7313, 5492, 9072,
@@ -22,4 +23,5 @@ pub mod hash;
 pub mod net;
 pub mod rib;
 pub mod speaker;
+pub mod store;
 pub mod wire;
