@@ -15,6 +15,7 @@
 //! Supported standards (wire level): RFC 4271, 4760, 6793, 2918, 7313, 5492, 9072,
 //! 8950, 8654, 9234, 4724, 8538, 7911, 9494, 4456, 1997, 4360, 8092, 8203, 9003, 7606.
 
+pub mod calico;
 pub mod config;
 pub mod control;
 pub mod fib;
