@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the subcommand's work failed (e.g. a message did not decode),
 //! 2 bad usage or unreadable input (clap uses 2 for usage errors too).
 
+mod calico;
 mod check;
 mod decode;
 mod run;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use tracing::{error, info};
 
-use wren::config::{self, Config};
+use wren::config::{self, Config, DatastoreKind};
 use wren::control::server::ControlServer;
 use wren::fib::netlink::{NetlinkFib, NetlinkFibCfg};
 use wren::fib::{FibSink, MemFib};
@@ -107,10 +107,17 @@ fn open_fib(cfg: &Config) -> Result<Box<dyn FibSink>, String> {
 
 async fn serve(cfg: Config) -> Result<(), String> {
     let socket = cfg.control.socket.clone();
-    let fib = open_fib(&cfg)?;
-    let speaker = wren::speaker::spawn(cfg, fib)
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
+    // Calico mode (src/cli/calico.rs): the speaker's config comes from etcd.
+    let (speaker, datastore) = if cfg.datastore.kind == DatastoreKind::Etcd {
+        let (speaker, follower) = super::calico::start(cfg, open_fib).await?;
+        (speaker, Some(follower))
+    } else {
+        let fib = open_fib(&cfg)?;
+        let speaker = wren::speaker::spawn(cfg, fib)
+            .await
+            .map_err(|e| format!("cannot start: {e}"))?;
+        (speaker, None)
+    };
     let control = ControlServer::bind(&socket, speaker.requester())
         .map_err(|e| format!("control socket: {e}"))?;
     info!("control socket at {}", control.path().display());
@@ -118,6 +125,9 @@ async fn serve(cfg: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("signals: {e}"))?;
     info!("{sig}: stopping");
+    if let Some(follower) = datastore {
+        follower.abort();
+    }
     speaker.shutdown().await;
     drop(control);
     info!("stopped");
