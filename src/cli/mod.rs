@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the subcommand's work failed (e.g. a message did not decode),
 //! 2 bad usage or unreadable input (clap uses 2 for usage errors too).
 
+mod admin;
 mod calico;
 mod check;
 mod decode;
@@ -33,6 +34,11 @@ pub enum Command {
     Run(run::RunArgs),
     /// Ask a running daemon through its control socket.
     Show(show::ShowArgs),
+    /// Make the running daemon re-read its config file and apply the difference (like
+    /// SIGHUP); prints what changed, or why the new file was refused.
+    Reload(admin::ReloadArgs),
+    /// Reset, disable or enable one peer's session in the running daemon.
+    Peer(admin::PeerArgs),
 }
 
 // ===== impl =====
@@ -44,5 +50,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Reload(args) => admin::reload(&args),
+        Command::Peer(args) => admin::peer(&args),
     }
 }

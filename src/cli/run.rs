@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use wren::config::{self, Config, DatastoreKind};
 use wren::control::server::ControlServer;
+use wren::control::{Request, Response};
 use wren::fib::netlink::{NetlinkFib, NetlinkFibCfg};
 use wren::fib::{FibSink, MemFib};
 
@@ -36,7 +37,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(serve(cfg)) {
+    match rt.block_on(serve(cfg, args.config.clone())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!("{e}");
@@ -105,7 +106,7 @@ fn open_fib(cfg: &Config) -> Result<Box<dyn FibSink>, String> {
     Ok(Box::new(fib))
 }
 
-async fn serve(cfg: Config) -> Result<(), String> {
+async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
     let socket = cfg.control.socket.clone();
     // Calico mode (src/cli/calico.rs): the speaker's config comes from etcd.
     let (speaker, datastore) = if cfg.datastore.kind == DatastoreKind::Etcd {
@@ -113,7 +114,7 @@ async fn serve(cfg: Config) -> Result<(), String> {
         (speaker, Some(follower))
     } else {
         let fib = open_fib(&cfg)?;
-        let speaker = wren::speaker::spawn(cfg, fib)
+        let speaker = wren::speaker::spawn_from_file(cfg, path, fib)
             .await
             .map_err(|e| format!("cannot start: {e}"))?;
         (speaker, None)
@@ -121,9 +122,20 @@ async fn serve(cfg: Config) -> Result<(), String> {
     let control = ControlServer::bind(&socket, speaker.requester())
         .map_err(|e| format!("control socket: {e}"))?;
     info!("control socket at {}", control.path().display());
-    let sig = wait_for_signal()
-        .await
-        .map_err(|e| format!("signals: {e}"))?;
+    let sig = loop {
+        let sig = wait_for_signal()
+            .await
+            .map_err(|e| format!("signals: {e}"))?;
+        if sig != "SIGHUP" {
+            break sig;
+        }
+        // SIGHUP = `wren reload`: the speaker re-reads the file and logs what changed.
+        match speaker.request(Request::Reload).await {
+            Ok(Response::Done(what)) => info!("SIGHUP: reload: {what}"),
+            Ok(_) => {}
+            Err(e) => warn!("SIGHUP: reload: {e}"),
+        }
+    };
     info!("{sig}: stopping");
     if let Some(follower) = datastore {
         follower.abort();
@@ -138,7 +150,9 @@ async fn wait_for_signal() -> std::io::Result<&'static str> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
     Ok(tokio::select! {
+        _ = hup.recv() => "SIGHUP",
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",
     })

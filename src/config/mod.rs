@@ -4,12 +4,14 @@
 //! refused as a whole, with the file, the key and the reason ([`ConfigError`]).
 //! The public key names follow DESIGN.md "Public shape of the config"; keep them stable.
 
+mod diff;
 mod types;
 mod validate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use diff::{diff, peer_changes, ConfigDelta, FieldChange};
 pub use types::*;
 pub use validate::{validate, Warning};
 

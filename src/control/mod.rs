@@ -51,6 +51,9 @@ pub enum Request {
     /// Stop the session (Cease 6/2) and keep it down until enabled.
     PeerDisable {
         name: String,
+        /// Sent in the Cease (RFC 9003 shutdown communication).
+        #[serde(default)]
+        message: Option<String>,
     },
     PeerEnable {
         name: String,

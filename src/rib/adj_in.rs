@@ -410,7 +410,12 @@ fn import(
 }
 
 /// The checks that make a path ineligible (kept, but not a candidate).
-fn check(cfg: &super::RibCfg, ps: &PeerState, a: &Attrs, nh: Option<&NextHop>) -> Reject {
+pub(super) fn check(
+    cfg: &super::RibCfg,
+    ps: &PeerState,
+    a: &Attrs,
+    nh: Option<&NextHop>,
+) -> Reject {
     let info = &ps.info;
     let in_path = |asn: u32| {
         a.as_path

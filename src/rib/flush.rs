@@ -60,6 +60,7 @@ impl Rib {
                 self.full_sync(gi, &mut sends);
             }
         }
+        self.withdraw_left_over(&mut sends);
         self.answer_refreshes(&mut sends);
         for g in self.groups.iter_mut().flatten() {
             g.clear_memo(&mut self.attrs);

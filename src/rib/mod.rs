@@ -22,6 +22,7 @@ mod export;
 mod flush;
 mod intern;
 mod out;
+mod reconfig;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -210,6 +211,9 @@ pub struct Rib {
     groups: Vec<Option<Group>>,
     stop: Vec<(PeerId, NotificationMsg)>,
     refresh: Vec<(PeerId, Family)>,
+    /// Peers moved to another update group by a live reconfiguration, with what their
+    /// Adj-RIB-Out held before (`reconfig`).
+    rejoined: Vec<(PeerId, Vec<(Prefix, u32)>)>,
     local_attr: Option<AttrId>,
     /// Reused buffer of one UPDATE's dests.
     scratch: Vec<(table::DestId, u32)>,
@@ -244,6 +248,7 @@ impl Rib {
             groups: Vec::new(),
             stop: Vec::new(),
             refresh: Vec::new(),
+            rejoined: Vec::new(),
             local_attr: None,
             scratch: Vec::new(),
         }
@@ -293,6 +298,7 @@ impl Rib {
         ps.up = false;
         ps.stopped = false;
         self.refresh.retain(|(p, _)| *p != peer);
+        self.rejoined.retain(|(p, _)| *p != peer);
         if keep_stale {
             self.mark_stale(peer);
         } else {

@@ -19,9 +19,11 @@ mod host;
 mod io;
 mod owner;
 mod peer;
+mod reconfig;
 mod sync;
 mod view;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -70,6 +72,18 @@ pub async fn spawn(config: Config, fib: Box<dyn FibSink>) -> std::io::Result<Spe
     start(config, fib, Box::new(sessions), events_rx)
 }
 
+/// [`spawn`] for a config read from `path`: `wren reload` (and SIGHUP) re-read it and
+/// apply the difference.
+pub async fn spawn_from_file(
+    config: Config,
+    path: PathBuf,
+    fib: Box<dyn FibSink>,
+) -> std::io::Result<SpeakerHandle> {
+    let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+    let sessions = io::NetSessions::start(&config.router.listen, events_tx).await?;
+    start_with(config, Some(path), fib, Box::new(sessions), events_rx)
+}
+
 /// Start a speaker with the given sessions (tests use fake ones); `events` is where
 /// those sessions report.
 pub fn start(
@@ -78,10 +92,22 @@ pub fn start(
     sessions: Box<dyn Sessions>,
     events: mpsc::Receiver<crate::net::PeerEvent>,
 ) -> std::io::Result<SpeakerHandle> {
+    start_with(config, None, fib, sessions, events)
+}
+
+/// [`start`], with the config file `wren reload` re-reads.
+pub fn start_with(
+    config: Config,
+    path: Option<PathBuf>,
+    fib: Box<dyn FibSink>,
+    sessions: Box<dyn Sessions>,
+    events: mpsc::Receiver<crate::net::PeerEvent>,
+) -> std::io::Result<SpeakerHandle> {
     let (timers_tx, timers_rx) = mpsc::unbounded_channel();
     let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
     let (stop_tx, stop_rx) = oneshot::channel();
-    let owner = owner::Owner::new(config, Host::read(), fib, sessions, timers_tx)?;
+    let mut owner = owner::Owner::new(config, Host::read(), fib, sessions, timers_tx)?;
+    owner.config_path = path;
     let inputs = owner::Inputs {
         events,
         control: control_rx,

@@ -78,7 +78,9 @@ pub struct Peer {
     pending_reason: Option<String>,
     /// Why the speaker itself stopped the session (max_prefix): shown as the down
     /// reason instead of the session's plain "stopped".
-    stop_reason: Option<String>,
+    pub(super) stop_reason: Option<String>,
+    /// `wren peer disable`: the message sent; the session stays down until enabled.
+    pub disabled: Option<String>,
 }
 
 /// The speaker's state.
@@ -88,19 +90,21 @@ pub struct Owner {
     pub router_id: Ipv4Addr,
     pub host: Host,
     pub rib: Rib,
-    dirty: bool,
+    pub(super) dirty: bool,
     pub fib: Box<dyn FibSink>,
-    sessions: Box<dyn Sessions>,
+    pub(super) sessions: Box<dyn Sessions>,
     pub peers: BTreeMap<PeerId, Peer>,
     /// Passive ranges (`address = "prefix"`): connections from them create dynamic peers.
-    ranges: Vec<(IpNet, PeerCfg)>,
+    pub(super) ranges: Vec<(IpNet, PeerCfg)>,
     next_id: PeerId,
     timers: mpsc::UnboundedSender<TimerEvent>,
     pub started: Instant,
     /// End-of-RIBs still owed before the FIB drops the routes it adopted at start.
-    sync: InitialSync,
+    pub(super) sync: InitialSync,
     /// Outputs held until the kernel has a new blackhole.
     gate: Gate,
+    /// The config file `wren reload` (and SIGHUP) re-reads, if any.
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 // ===== impl Owner: setup and loop =====
@@ -138,13 +142,14 @@ impl Owner {
             started: Instant::now(),
             sync: InitialSync::default(),
             gate: Gate::default(),
+            config_path: None,
         };
         owner.add_configured_peers()?;
         owner.sync = InitialSync::new(owner.peers.keys().copied());
         Ok(owner)
     }
 
-    fn add_configured_peers(&mut self) -> std::io::Result<()> {
+    pub(super) fn add_configured_peers(&mut self) -> std::io::Result<()> {
         for p in self.cfg.peers.clone() {
             match p.address {
                 PeerAddress::Addr(a) => {
@@ -166,7 +171,7 @@ impl Owner {
     }
 
     /// Create a peer and its session (not started yet).
-    fn add_peer(
+    pub(super) fn add_peer(
         &mut self,
         cfg: PeerCfg,
         address: IpAddr,
@@ -200,6 +205,7 @@ impl Owner {
             stale: false,
             pending_reason: None,
             stop_reason: None,
+            disabled: None,
         };
         self.peers.insert(id, peer);
         Ok(id)
@@ -259,7 +265,7 @@ impl Owner {
                 }
                 Some((req, reply)) = inp.control.recv() => {
                     self.flush();
-                    let _ = reply.send(self.answer(req));
+                    let _ = reply.send(self.control(req));
                 }
                 else => break,
             }
@@ -271,7 +277,7 @@ impl Owner {
             self.flush();
             // Events never starve control requests: answer the waiting ones after each batch.
             while let Ok((req, reply)) = inp.control.try_recv() {
-                let _ = reply.send(self.answer(req));
+                let _ = reply.send(self.control(req));
             }
         }
         self.shutdown(&mut inp.events).await;
@@ -520,7 +526,7 @@ impl Owner {
                 }
             }
             TimerEvent::Restart { peer } => {
-                if let Some(p) = self.peers.get(&peer) {
+                if let Some(p) = self.peers.get(&peer).filter(|p| p.disabled.is_none()) {
                     p.session.send(SessionCmd::Start);
                 }
             }
@@ -540,7 +546,7 @@ impl Owner {
         }
     }
 
-    fn flush_now(&mut self) {
+    pub(super) fn flush_now(&mut self) {
         self.dirty = false;
         let out = self.rib.flush();
         if !out.fib.is_empty() {

@@ -44,6 +44,12 @@ impl InitialSync {
         }
     }
 
+    /// The peer was removed from the config: it owes nothing any more.
+    pub fn forget(&mut self, peer: PeerId) {
+        self.never_up.remove(&peer);
+        self.owed.remove(&peer);
+    }
+
     /// The peer sent End-of-RIB for `family`.
     pub fn end_of_rib(&mut self, peer: PeerId, family: Family) {
         if let Some(f) = self.owed.get_mut(&peer) {

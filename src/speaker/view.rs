@@ -54,7 +54,10 @@ impl Owner {
             asn,
             state: name(p.state).to_string(),
             uptime_secs: Instant::now().duration_since(p.since).as_secs(),
-            last_down: p.last_down.as_ref().map(|(why, _)| why.clone()),
+            last_down: match &p.disabled {
+                Some(msg) => Some(format!("disabled by the operator: {msg}")),
+                None => p.last_down.as_ref().map(|(why, _)| why.clone()),
+            },
             received: counts.received,
             accepted: counts.accepted,
             advertised: counts.advertised,
@@ -136,7 +139,7 @@ impl Owner {
         }
     }
 
-    fn peer_id(&self, name: &str) -> Option<PeerId> {
+    pub(super) fn peer_id(&self, name: &str) -> Option<PeerId> {
         self.peers
             .iter()
             .find(|(_, p)| p.name == name)
