@@ -17,48 +17,8 @@ nodes=${CALICO_NODES:-4}
 changes=${CALICO_CHANGES:-20}
 outage=${CALICO_OUTAGE:-30}
 here="$CASE_DIR/calico-etcd"
-ETCD_IP=198.18.100.2
 
-# attach NODE ADDR IFNAME: a veth from NODE (named IFNAME) to the bridge, with ADDR/24.
-attach() {
-	ip link add "$3" netns "$(ns "$1")" type veth peer name "p-$1" netns "$(ns sw)" ||
-		fail "veth for $1"
-	ip -n "$(ns sw)" link set "p-$1" master br0 up
-	ip -n "$(ns "$1")" addr add "$2/24" dev "$3"
-	ip -n "$(ns "$1")" link set "$3" up
-}
-
-# ectl ARGS...: etcdctl (v3 API) inside etcd's namespace.
-ectl() { nsx etcd env ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:2379 "$@"; }
-
-start_etcd() {
-	spawn etcd etcd etcd --name e --data-dir "$WORK/etcd.data" \
-		--listen-client-urls "http://$ETCD_IP:2379,http://127.0.0.1:2379" \
-		--advertise-client-urls "http://$ETCD_IP:2379" \
-		--listen-peer-urls http://127.0.0.1:2380 \
-		--initial-advertise-peer-urls http://127.0.0.1:2380 \
-		--initial-cluster e=http://127.0.0.1:2380
-	started_ok etcd ectl endpoint health
-}
-
-# calico_put PLURAL NAME KIND SPEC [STATUS]: a v3 resource as calicoctl stores it.
-calico_put() {
-	local meta status=""
-	meta="{\"name\":\"$2\",\"uid\":\"$(cat /proc/sys/kernel/random/uuid)\",\"creationTimestamp\":\"2026-11-21T20:00:00Z\"}"
-	[[ -n ${5:-} ]] && status=",\"status\":$5"
-	ectl put "/calico/resources/v3/projectcalico.org/$1/$2" \
-		"{\"kind\":\"$3\",\"apiVersion\":\"projectcalico.org/v3\",\"metadata\":$meta,\"spec\":$4$status}" >/dev/null ||
-		fail "etcdctl put $1/$2"
-}
-
-# affinity NODE CIDR: node NODE's block affinity (IPAM), confirmed.
-affinity() {
-	ectl put "/calico/ipam/v2/host/$1/ipv4/block/${2/\//-}" '{"state":"confirmed","deleted":false}' >/dev/null ||
-		fail "etcdctl put affinity $1 $2"
-}
-
-ip_of() { echo "198.18.100.$((10 + $1))"; }
-mesh_name() { echo "Mesh_198_18_100_$((10 + $1))"; }
+source "$here/setup.sh"
 
 # has_blocks I J: node I's kernel has node J's two blocks (or its own blackholes).
 has_blocks() {
@@ -87,35 +47,9 @@ p = [x for x in json.load(sys.stdin) if x["name"] == sys.argv[1]]
 print(p[0]["uptime_secs"] if p and p[0]["state"] == "established" else -1)' "$2"
 }
 
-# ---------------------------------------------------------------- topology
-node_add sw
-ip -n "$(ns sw)" link add br0 type bridge
-ip -n "$(ns sw)" link set br0 up
-node_add etcd
-attach etcd "$ETCD_IP" eth0
-for i in $(seq "$nodes"); do
-	node_add "n$i"
-	attach "n$i" "$(ip_of "$i")" eth0
-	# No IPIP links in this kernel: a veth named tunl0 takes the onlink routes.
-	ip -n "$(ns "n$i")" link add tunl0 type veth peer name tunl0-peer
-	ip -n "$(ns "n$i")" link set tunl0 up
-	ip -n "$(ns "n$i")" link set tunl0-peer up
-done
-start_etcd
-
-# ---------------------------------------------------------------- datastore
-calico_put bgpconfigurations default BGPConfiguration \
-	'{"logSeverityScreen":"Info","nodeToNodeMeshEnabled":true,"asNumber":64512}'
-calico_put ippools default-ipv4-ippool IPPool \
-	'{"cidr":"198.19.0.0/18","vxlanMode":"Never","ipipMode":"Always","natOutgoing":true,"blockSize":26,"nodeSelector":"all()","allowedUses":["Workload","Tunnel"]}'
-calico_put ippools no-encap IPPool \
-	'{"cidr":"198.19.64.0/18","vxlanMode":"Never","ipipMode":"Never","natOutgoing":true,"blockSize":26,"nodeSelector":"all()","allowedUses":["Workload","Tunnel"]}'
-for i in $(seq "$nodes"); do
-	calico_put nodes "node$i" Node \
-		"{\"bgp\":{\"ipv4Address\":\"$(ip_of "$i")/24\",\"ipv4IPIPTunnelAddr\":\"198.19.$i.1\"},\"orchRefs\":[{\"nodeName\":\"node$i\",\"orchestrator\":\"k8s\"}]}" '{}'
-	affinity "node$i" "198.19.$i.0/26"
-	affinity "node$i" "198.19.$((64 + i)).0/26"
-done
+# ---------------------------------------------------------------- topology, datastore
+calico_topology
+calico_datastore
 
 for i in $(seq "$nodes"); do
 	start_wren "n$i" "w$i" "$here/wren.toml" "NODE=node$i"
@@ -181,15 +115,27 @@ done
 log "ok: a change after the outage reached every node"
 
 # ---------------------------------------------------------------- compaction
+# A watcher that lags behind a compaction: w1 is frozen (SIGSTOP) while more writes pile
+# up than its connection buffers (etcd then stops sending to it), then etcd compacts.
+# When w1 runs again etcd cancels its watch as compacted, and w1 must list again (a
+# second full sync) and apply what changed meanwhile; the others just follow the watch.
+syncs=$(grep -c "datastore: full sync" "$WORK/w1.log")
+kill -STOP "${IO_PID[w1]}"
+nsx etcd python3 "$here/latency.py" --etcd http://127.0.0.1:2379 --fill 1500 || fail "filling etcd"
+affinity node2 198.19.31.0/26
 rev=$(ectl endpoint status -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["revision"])')
 ectl compact --physical "$rev" >/dev/null || fail "etcdctl compact $rev"
-affinity node2 198.19.31.0/26
+kill -CONT "${IO_PID[w1]}"
+expect_logged w1 "watch compacted at revision"
+wait_until "$IO_TIMEOUT" test "$(grep -c "datastore: full sync" "$WORK/w1.log")" -gt "$syncs" ||
+	fail "w1 did not list again after the compaction"
 for i in $(seq "$nodes"); do
 	((i == 2)) && continue
 	wait_until "$IO_TIMEOUT" kernel_has "n$i" 198.19.31.0/26 "via $(ip_of 2) dev tunl0" ||
-		fail "n$i did not get a block added after the compaction"
+		fail "n$i did not get the block added around the compaction"
 done
-log "ok: changes apply after a compaction at revision $rev"
+ectl del --prefix /calico/resources/v3/projectcalico.org/wrenfill/ >/dev/null
+log "ok: a compaction past w1's watch made it list again (revision $rev); changes still apply"
 
 # ---------------------------------------------------------------- delete a node
 gone=$nodes

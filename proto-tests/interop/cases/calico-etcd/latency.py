@@ -2,6 +2,7 @@
 """Block-affinity latency: datastore write -> route in every remote kernel.
 
     latency.py --etcd URL --count N OWNER=NETNS [OWNER=NETNS ...]
+    latency.py --etcd URL --fill N      (N filler keys of 1 KiB, for a lagging watcher)
 
 Runs where URL (etcd's JSON gateway, /v3/kv/...) is reachable. Each OWNER is a Calico
 node name with the network namespace its wren runs in. For change i, node
@@ -100,8 +101,14 @@ def main():
     ap.add_argument("--etcd", required=True)
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=10.0)
-    ap.add_argument("nodes", nargs="+")
+    ap.add_argument("--fill", type=int, default=0, help="only put this many 1 KiB keys under --fill-prefix")
+    ap.add_argument("--fill-prefix", default="/calico/resources/v3/projectcalico.org/wrenfill/")
+    ap.add_argument("nodes", nargs="*")
     a = ap.parse_args()
+    if a.fill:
+        for i in range(a.fill):
+            etcd(a.etcd, "/v3/kv/put", {"key": b64("%sk%d" % (a.fill_prefix, i)), "value": b64("x" * 1024)})
+        return 0
     nodes = dict(n.split("=", 1) for n in a.nodes)
     names = list(nodes)
     mon = Monitors(nodes)
