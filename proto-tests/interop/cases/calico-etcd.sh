@@ -5,7 +5,7 @@
 # Always pool 198.19.0.0/18 and a no-encap pool 198.19.64.0/18, one Node per node and
 # one block of each pool per node (198.19.I.0/26, 198.19.(64+I).0/26).
 #
-# Checks: the full mesh comes up; every kernel has every other node's blocks (IPIP via
+# Checks: a wren started before its Node exists waits; the full mesh comes up; every kernel has every other node's blocks (IPIP via
 # the veth `tunl0` onlink, the no-encap block directly) and a blackhole (proto bird) for
 # its own; new blocks reach every remote kernel (latency p50/p99 over CALICO_CHANGES,
 # default 20); deleting a node removes exactly its sessions and routes; etcd down for
@@ -39,8 +39,8 @@ no_blocks() {
 		! ip -n "$(ns "n$1")" route show "198.19.$((64 + $2)).0/26" | grep -q .
 }
 
-# uptime NAME PEER: seconds that wren's session with PEER has been in its state.
-uptime() {
+# peer_uptime NAME PEER: seconds that wren's session with PEER has been in its state.
+peer_uptime() {
 	wren_cli "$1" show peers -o json | python3 -c '
 import json, sys
 p = [x for x in json.load(sys.stdin) if x["name"] == sys.argv[1]]
@@ -49,9 +49,20 @@ print(p[0]["uptime_secs"] if p and p[0]["state"] == "established" else -1)' "$2"
 
 # ---------------------------------------------------------------- topology, datastore
 calico_topology
-calico_datastore
 
-for i in $(seq "$nodes"); do
+# Nothing starts before a complete sync that translates: w1 starts on an empty datastore
+# and must wait (no control socket, no session) until its Node is there.
+need_wren
+render "$here/wren.toml" "$WORK/w1.toml" "SOCK=$WORK/w1.sock" NODE=node1
+IO_KIND[w1]=wren IO_CONF[w1]=$WORK/w1.toml
+spawn n1 w1 env WREN_LOG="${WREN_LOG:-info}" NO_COLOR=1 "$WREN_BIN" run --config "$WORK/w1.toml"
+expect_logged w1 "not starting yet"
+sleep 1
+[[ -S $WORK/w1.sock ]] && fail "w1 started before its datastore had its Node"
+calico_datastore
+started_ok w1 test -S "$WORK/w1.sock"
+log "ok: w1 waited for its Node, then started"
+for i in $(seq 2 "$nodes"); do
 	start_wren "n$i" "w$i" "$here/wren.toml" "NODE=node$i"
 done
 
@@ -82,7 +93,7 @@ log "ok: $changes new blocks reached every remote kernel and left again: $(tail 
 declare -A before=()
 for i in $(seq "$nodes"); do
 	for j in $(seq "$nodes"); do
-		((i == j)) || before[$i.$j]=$(uptime "w$i" "$(mesh_name "$j")")
+		((i == j)) || before[$i.$j]=$(peer_uptime "w$i" "$(mesh_name "$j")")
 	done
 done
 stop etcd
@@ -99,7 +110,7 @@ done
 for i in $(seq "$nodes"); do
 	for j in $(seq "$nodes"); do
 		((i == j)) && continue
-		u=$(uptime "w$i" "$(mesh_name "$j")")
+		u=$(peer_uptime "w$i" "$(mesh_name "$j")")
 		((u >= ${before[$i.$j]} + outage)) ||
 			fail "w$i's session with node$j was reset during the outage (uptime $u, was ${before[$i.$j]})"
 	done
@@ -121,7 +132,7 @@ log "ok: a change after the outage reached every node"
 # second full sync) and apply what changed meanwhile; the others just follow the watch.
 syncs=$(grep -c "datastore: full sync" "$WORK/w1.log")
 kill -STOP "${IO_PID[w1]}"
-nsx etcd python3 "$here/latency.py" --etcd http://127.0.0.1:2379 --fill 1500 || fail "filling etcd"
+nsx etcd python3 "$here/latency.py" --etcd http://127.0.0.1:2379 --fill 2500 || fail "filling etcd"
 affinity node2 198.19.31.0/26
 rev=$(ectl endpoint status -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["revision"])')
 ectl compact --physical "$rev" >/dev/null || fail "etcdctl compact $rev"
@@ -149,7 +160,7 @@ for i in $(seq $((nodes - 1))); do
 	for j in $(seq $((nodes - 1))); do
 		((i == j)) && continue
 		has_blocks "$i" "$j" || fail "n$i lost node$j's blocks when node$gone was deleted"
-		u=$(uptime "w$i" "$(mesh_name "$j")")
+		u=$(peer_uptime "w$i" "$(mesh_name "$j")")
 		((u >= ${before[$i.$j]} + outage)) || fail "w$i's session with node$j was reset by the deletion"
 	done
 done
