@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use etcd_client::{Client, CompactionOptions};
+use etcd_client::{Certificate, Client, CompactionOptions, ConnectOptions, Identity, TlsOptions};
 use tokio::sync::mpsc::Receiver;
 use wren::store::etcd::{spawn_with, Settings};
 use wren::store::StoreEvent;
@@ -19,6 +19,8 @@ struct Etcd {
     dir: PathBuf,
     client_port: u16,
     peer_port: u16,
+    /// Serve clients over TLS with client certificates (files in `dir`).
+    tls: bool,
 }
 
 // ===== impl Etcd =====
@@ -26,6 +28,10 @@ struct Etcd {
 impl Etcd {
     /// Start one, or `None` (after saying so) when `etcd` is not installed.
     fn start(test: &str) -> Option<Etcd> {
+        Etcd::start_with(test, false)
+    }
+
+    fn start_with(test: &str, tls: bool) -> Option<Etcd> {
         if Command::new("etcd").arg("--version").output().is_err() {
             eprintln!(
                 "SKIPPED {test}: the `etcd` binary is not installed (apt install etcd-server)"
@@ -39,20 +45,46 @@ impl Etcd {
             dir,
             client_port: free_port(),
             peer_port: free_port(),
+            tls,
         };
+        std::fs::create_dir_all(&e.dir).expect("temp dir");
+        if tls {
+            make_certs(&e.dir)?;
+        }
         e.run();
         Some(e)
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.client_port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.client_port)
+    }
+
+    fn file(&self, name: &str) -> Option<PathBuf> {
+        self.tls.then(|| self.dir.join(name))
     }
 
     fn run(&mut self) {
         let peer = format!("http://127.0.0.1:{}", self.peer_port);
-        let child = Command::new("etcd")
+        let mut cmd = Command::new("etcd");
+        if self.tls {
+            cmd.arg(format!(
+                "--cert-file={}",
+                self.dir.join("server.pem").display()
+            ))
+            .arg(format!(
+                "--key-file={}",
+                self.dir.join("server.key").display()
+            ))
+            .arg(format!(
+                "--trusted-ca-file={}",
+                self.dir.join("ca.pem").display()
+            ))
+            .arg("--client-cert-auth");
+        }
+        let child = cmd
             .arg("--name=t")
-            .arg(format!("--data-dir={}", self.dir.display()))
+            .arg(format!("--data-dir={}", self.dir.join("data").display()))
             .arg(format!("--listen-client-urls={}", self.url()))
             .arg(format!("--advertise-client-urls={}", self.url()))
             .arg(format!("--listen-peer-urls={peer}"))
@@ -75,7 +107,7 @@ impl Etcd {
     async fn client(&self) -> Client {
         let deadline = Instant::now() + WAIT;
         loop {
-            if let Ok(mut c) = Client::connect([self.url()], None).await {
+            if let Ok(mut c) = Client::connect([self.url()], self.options()).await {
                 if c.status().await.is_ok() {
                     return c;
                 }
@@ -85,12 +117,23 @@ impl Etcd {
         }
     }
 
+    fn options(&self) -> Option<ConnectOptions> {
+        let read = |n: &str| std::fs::read(self.dir.join(n)).expect("cert file");
+        self.tls.then(|| {
+            ConnectOptions::new().with_tls(
+                TlsOptions::new()
+                    .ca_certificate(Certificate::from_pem(read("ca.pem")))
+                    .identity(Identity::from_pem(read("client.pem"), read("client.key"))),
+            )
+        })
+    }
+
     fn settings(&self) -> Settings {
         Settings {
             endpoints: vec![self.url()],
-            ca_file: None,
-            cert_file: None,
-            key_file: None,
+            ca_file: self.file("ca.pem"),
+            cert_file: self.file("client.pem"),
+            key_file: self.file("client.key"),
             prefixes: vec![
                 "/calico/resources/".into(),
                 "/calico/ipam/v2/host/n1/".into(),
@@ -108,6 +151,88 @@ impl Drop for Etcd {
 }
 
 // ===== helper functions =====
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate (EC P-256), made
+/// with `openssl`; `None` (after saying so) without it.
+fn make_certs(dir: &std::path::Path) -> Option<()> {
+    let ossl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output();
+        match out {
+            Ok(o) if o.status.success() => Some(()),
+            Ok(o) => panic!("openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr)),
+            Err(_) => None,
+        }
+    };
+    let key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let Some(()) = ossl(
+        &[
+            &["req", "-x509"][..],
+            &key,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=wren-test-ca",
+            ],
+        ]
+        .concat(),
+    ) else {
+        eprintln!("SKIPPED: `openssl` is not installed (needed for the TLS test)");
+        return None;
+    };
+    for (name, ext) in [
+        (
+            "server",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n",
+        ),
+        ("client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        std::fs::write(dir.join(format!("{name}.ext")), ext).expect("ext file");
+        ossl(
+            &[
+                &["req"][..],
+                &key,
+                &[
+                    "-keyout",
+                    &format!("{name}.key"),
+                    "-out",
+                    &format!("{name}.csr"),
+                    "-subj",
+                    &format!("/CN={name}"),
+                ],
+            ]
+            .concat(),
+        )?;
+        ossl(&[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-out",
+            &format!("{name}.pem"),
+            "-extfile",
+            &format!("{name}.ext"),
+        ])?;
+    }
+    Some(())
+}
 
 fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -280,6 +405,38 @@ async fn restart_reconnects_and_resyncs_without_partial_events() {
         apply(&mut state, next_data(&mut rx).await, &mut resets);
     }
     assert!(resets >= 1, "reconnecting must list again");
+}
+
+#[tokio::test]
+async fn tls_with_client_certificates() {
+    let Some(etcd) = Etcd::start_with("tls", true) else {
+        return;
+    };
+    let mut c = etcd.client().await;
+    c.put("/calico/resources/a", "1", None).await.unwrap();
+    let mut rx = spawn_with(etcd.settings()).unwrap();
+    let StoreEvent::Reset { kvs, .. } = next_data(&mut rx).await else {
+        panic!("expected a Reset over TLS");
+    };
+    assert_eq!(sorted(kvs), [kv("/calico/resources/a", "1")]);
+    c.put("/calico/resources/b", "2", None).await.unwrap();
+    assert!(matches!(
+        next_data(&mut rx).await,
+        StoreEvent::Changes { .. }
+    ));
+    // Without the client certificate etcd refuses us: only Status lines, saying why.
+    let mut s = etcd.settings();
+    s.cert_file = None;
+    s.key_file = None;
+    let mut rx = spawn_with(s).unwrap();
+    let ev = tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let StoreEvent::Status(st) = ev else {
+        panic!("no client certificate, yet {ev:?}");
+    };
+    assert!(st.starts_with("lost"), "{st}");
 }
 
 /// Fold one event into `state` the way a consumer does; counts Resets.
