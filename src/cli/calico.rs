@@ -222,3 +222,75 @@ fn put(snap: &mut Snapshot, key: &str, value: Option<&[u8]>) {
         warn!("datastore: {e}");
     }
 }
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc;
+
+    fn follower() -> (mpsc::Sender<StoreEvent>, Follower) {
+        let base = config::parse(
+            "[datastore]\nkind = \"etcd\"\nnode_name = \"n1\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let (tx, rx) = mpsc::channel(16);
+        let local = Local {
+            node_name: "n1".into(),
+            router_id: None,
+            base: base.clone(),
+        };
+        let f = Follower {
+            rx,
+            snap: Snapshot::default(),
+            local,
+            running: base,
+        };
+        (tx, f)
+    }
+
+    fn change(k: &str) -> StoreEvent {
+        StoreEvent::Changes {
+            revision: 1,
+            changes: vec![(k.to_string(), None)],
+        }
+    }
+
+    #[tokio::test]
+    async fn bursts_are_one_batch_and_status_changes_nothing() {
+        let (tx, mut f) = follower();
+        tx.send(StoreEvent::Status("lost etcd: x".into()))
+            .await
+            .unwrap();
+        assert!(matches!(f.next_batch().await, Batch::Quiet));
+        for k in ["/a", "/b", "/c"] {
+            tx.send(change(k)).await.unwrap();
+        }
+        assert!(matches!(f.next_batch().await, Batch::Changed));
+        assert!(f.rx.is_empty(), "the burst was not taken as one batch");
+        drop(tx);
+        assert!(matches!(f.next_batch().await, Batch::Ended));
+    }
+
+    #[tokio::test]
+    async fn nothing_starts_before_a_sync_that_translates() {
+        let (tx, mut f) = follower();
+        // Changes alone (no Reset) and a Reset without this node's Node: no config.
+        tx.send(change("/x")).await.unwrap();
+        tx.send(StoreEvent::Reset {
+            revision: 5,
+            kvs: vec![(
+                "/calico/resources/v3/projectcalico.org/nodes/other".into(),
+                b"{}".to_vec(),
+            )],
+        })
+        .await
+        .unwrap();
+        assert!(f.desired().unwrap_err().contains("n1"));
+        drop(tx);
+        let e = first_config(&mut f).await.unwrap_err();
+        assert!(e.contains("before the first sync"), "{e}");
+    }
+}
