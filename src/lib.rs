@@ -11,6 +11,7 @@
 //! - [`control`]: the control socket (JSON lines) and its client (`wren show`).
 //! - [`store`]: config sources beyond the file: the etcd datastore (adapter).
 //! - [`hash`]: the fast hasher of the RIB's and the FIB's tables.
+//! - [`calico`]: Calico's etcd datastore translated into a config, as confd + BIRD would. Pure.
 //!
 //! Supported standards (wire level): RFC 4271, 4760, 6793, 2918, 7313, 5492, 9072,
 //! 8950, 8654, 9234, 4724, 8538, 7911, 9494, 4456, 1997, 4360, 8092, 8203, 9003, 7606.

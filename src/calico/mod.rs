@@ -6,25 +6,27 @@
 //! (peers sorted by name, originations by prefix), so that diffing two translations
 //! shows only real changes.
 //!
-//! - [`model`]: the resource JSON (Node, BGPConfiguration, BGPPeer, IPPool, affinities).
-//! - [`peers`]: the peer set (§2.4, §2.6): mesh, route reflection, global/node peers.
-//! - [`policy`]: originations (blocks), `calico_export_to_bgp_peers` and
+//! - `model`: the resource JSON (Node, BGPConfiguration, BGPPeer, IPPool, affinities).
+//! - `peers`: the peer set (§2.4, §2.6): mesh, route reflection, global/node peers.
+//! - `policy`: originations (blocks), `calico_export_to_bgp_peers` and
 //!   `calico_kernel_programming` as `[[policy]]`s, IPIP device routes (§2.3, §2.5).
-//! - [`selector`]: Calico's label selectors.
+//! - `selector`: Calico's label selectors.
+//! - `filters`: BGPFilters as per-peer policies.
 //!
-//! Not translated (yet): BGPFilter rules, `localASNumber`, `numAllowedLocalASNumbers`
-//! (the RIB always rejects its own AS in AS_PATH), `maxRestartTime` /
-//! `nodeMeshMaxRestartTime` (wren's GR restart time is fixed), `reachableBy`,
-//! local-workload peers, reverse peering, the interface-name rejects of §2.5 steps 2–3
-//! (wren does not import kernel routes), `ignoredInterfaces`.
+//! Not translated (yet): some BGPFilter conditions (see `filters`), `localASNumber`,
+//! `numAllowedLocalASNumbers` (the RIB always rejects its own AS in AS_PATH),
+//! `maxRestartTime` / `nodeMeshMaxRestartTime` (wren's GR restart time is fixed),
+//! `reachableBy`, local-workload peers, the interface-name rejects of §2.5 steps 2–3
+//! (wren does not import kernel routes), `ignoredInterfaces`, `logSeverityScreen`.
 
+mod filters;
 mod model;
 mod peers;
 mod policy;
 mod selector;
 mod sha256;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use ipnet::IpNet;
@@ -272,7 +274,15 @@ pub fn translate(snap: &Snapshot, local: &Local) -> Result<Config, String> {
     cfg.router = cx.router()?;
     cfg.peers = peers::peers(&cx);
     cfg.originate = policy::originate(&cx);
-    let mine = [policy::export_policy(&cx), policy::kernel_policy(&cx)];
+    let export = policy::export_policy(&cx);
+    let used: BTreeSet<String> = cfg
+        .peers
+        .iter()
+        .flat_map(|p| [p.import.clone(), p.export.clone()])
+        .flatten()
+        .collect();
+    let mut mine = filters::policies(&cx, &export, &used);
+    mine.extend([export, policy::kernel_policy(&cx)]);
     cfg.policies
         .retain(|p| !mine.iter().any(|m| m.name == p.name));
     cfg.policies.extend(mine);

@@ -167,11 +167,81 @@ pub struct Affinity {
     pub deleted: bool,
 }
 
-/// `BGPFilter`: kept so that peers can name it; its rules are not translated yet.
+/// `BGPFilter`: rule lists per direction and family.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct BgpFilter {
-    pub spec: serde_json::Value,
+    pub spec: BgpFilterSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct BgpFilterSpec {
+    #[serde(rename = "exportV4")]
+    pub export_v4: Vec<FilterRule>,
+    #[serde(rename = "importV4")]
+    pub import_v4: Vec<FilterRule>,
+    #[serde(rename = "exportV6")]
+    pub export_v6: Vec<FilterRule>,
+    #[serde(rename = "importV6")]
+    pub import_v6: Vec<FilterRule>,
+}
+
+/// One BGPFilter rule: every condition given must hold; then the operations, then the
+/// action.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct FilterRule {
+    pub cidr: Option<String>,
+    pub prefix_length: Option<PrefixLength>,
+    /// "Equal", "NotEqual", "In", "NotIn".
+    pub match_operator: Option<String>,
+    /// "RemotePeers".
+    pub source: Option<String>,
+    pub interface: Option<String>,
+    /// "eBGP" or "iBGP".
+    pub peer_type: Option<String>,
+    pub communities: Option<FilterCommunities>,
+    #[serde(rename = "asPathPrefix")]
+    pub as_path_prefix: Vec<u32>,
+    pub priority: Option<u32>,
+    /// "Accept" or "Reject".
+    pub action: String,
+    pub operations: Vec<FilterOperation>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PrefixLength {
+    pub min: Option<u8>,
+    pub max: Option<u8>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FilterCommunities {
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct FilterOperation {
+    pub add_community: Option<ValueOf<String>>,
+    #[serde(rename = "prependASPath")]
+    pub prepend_as_path: Option<PrependAsPath>,
+    pub set_priority: Option<ValueOf<u32>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ValueOf<T: Default> {
+    pub value: T,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PrependAsPath {
+    pub prefix: Vec<u32>,
 }
 
 /// The state of one of this node's blocks, as confd reads it.

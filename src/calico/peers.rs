@@ -64,8 +64,8 @@ pub(super) fn peers(cx: &Ctx) -> Vec<PeerCfg> {
         }
     }
     // §2.6: a node-scoped peering to an address a global one covers is dropped.
-    let covered: BTreeSet<IpAddr> = globals.iter().map(|w| w.ip).collect();
-    nodes.retain(|w| !covered.contains(&w.ip));
+    let covered: BTreeSet<(IpAddr, u16)> = globals.iter().map(|w| (w.ip, w.port)).collect();
+    nodes.retain(|w| !covered.contains(&(w.ip, w.port)));
     wants.extend(globals);
     wants.extend(nodes);
     // §2.6 step 3: reverse peerings come last, so forward ones win.
@@ -75,9 +75,12 @@ pub(super) fn peers(cx: &Ctx) -> Vec<PeerCfg> {
     let mut out: Vec<PeerCfg> = Vec::new();
     let mut seen = BTreeSet::new();
     for w in wants {
-        // A node never peers with itself; one session per address and port (the first
-        // of mesh, global, node wins; BIRD would run a second, failing protocol).
-        if Some(w.ip) == cx.my_ip(w.ip.is_ipv4()) || !seen.insert((w.ip, w.port)) {
+        // A node never peers with itself, nor over a family it has no address in (BIRD6
+        // would run passive sessions without a source that never come up); one session
+        // per address and port (the first of mesh, global, node, reverse wins; BIRD would
+        // run a second, failing protocol).
+        let mine = cx.my_ip(w.ip.is_ipv4());
+        if mine.is_none() || mine == Some(w.ip) || !seen.insert((w.ip, w.port)) {
             continue;
         }
         out.push(build(cx, &w));
@@ -186,13 +189,22 @@ fn remote<'a>(cx: &Ctx<'a>, spec: &'a BgpPeerSpec, kind: Kind) -> Vec<Want<'a>> 
     let Some((ip, port)) = spec.peer_ip.as_deref().and_then(parse_peer_ip) else {
         return Vec::new();
     };
-    // Is the peer a Calico node? Then its cluster ID and AS are known.
-    let node = cx
-        .snap
-        .nodes
-        .values()
-        .filter_map(|n| n.spec.bgp.as_ref())
-        .find(|b| node_ips(b).contains(&ip));
+    // Is the peer a Calico node? Without a port, a node with this IP and AS lends its
+    // listen port. confd keeps no cluster ID for peerIP peers (only selector ones).
+    let bgps = || {
+        cx.snap
+            .nodes
+            .iter()
+            .filter_map(|(n, node)| Some((n, node.spec.bgp.as_ref()?)))
+    };
+    let node = bgps()
+        .find(|(_, b)| node_ips(b).contains(&ip))
+        .map(|(_, b)| b);
+    let port = port.or_else(|| {
+        bgps()
+            .find(|(n, b)| node_matches(cx, n, b, ip, spec.as_number, None))
+            .and_then(|(n, _)| cx.listen_port(n))
+    });
     let asn = spec
         .as_number
         .map(|a| a.0)
@@ -205,9 +217,34 @@ fn remote<'a>(cx: &Ctx<'a>, spec: &'a BgpPeerSpec, kind: Kind) -> Vec<Want<'a>> 
         port: port.unwrap_or(179),
         asn,
         calico_node: node.is_some(),
-        rr_cluster_id: node.map(rr_id).unwrap_or_default().to_string(),
+        rr_cluster_id: String::new(),
         spec: Some(spec),
     }]
+}
+
+/// confd `nodesWithIPPortAndAS`: the node has `ip`, its AS equals the BGPPeer's (both
+/// default to the global AS), and a given port is not contradicted by its node or the
+/// global listen port (confd checks both).
+fn node_matches(
+    cx: &Ctx,
+    name: &str,
+    b: &NodeBgp,
+    ip: IpAddr,
+    asn: Option<Asn>,
+    port: Option<u16>,
+) -> bool {
+    let want_as = asn.map_or(cx.global_asn, |a| a.0);
+    if !node_ips(b).contains(&ip) || b.as_number.map_or(cx.global_asn, |a| a.0) != want_as {
+        return false;
+    }
+    let Some(p) = port else { return true };
+    let node_port = cx
+        .snap
+        .bgp_configs
+        .get(&format!("node.{name}"))
+        .and_then(|c| c.spec.listen_port);
+    let global_port = cx.global.and_then(|g| g.listen_port);
+    node_port.is_none_or(|n| n == p) && global_port.is_none_or(|g| g == p)
 }
 
 /// §2.6 step 3: when a BGPPeer's remote side selects us (`peerSelector`, or `peerIP`
@@ -239,10 +276,9 @@ fn reverse<'a>(cx: &Ctx<'a>, spec: &'a BgpPeerSpec) -> Vec<Want<'a>> {
             let Some((ip, port)) = spec.peer_ip.as_deref().and_then(parse_peer_ip) else {
                 return Vec::new();
             };
-            let my_port = cx.listen_port(&cx.local.node_name).unwrap_or(179);
-            if Some(ip) != cx.my_ip(ip.is_ipv4())
-                || spec.as_number.is_some_and(|a| a.0 != cx.asn)
-                || port.is_some_and(|p| p != my_port)
+            let me_bgp = me.spec.bgp.as_ref();
+            if !me_bgp
+                .is_some_and(|b| node_matches(cx, &cx.local.node_name, b, ip, spec.as_number, port))
             {
                 return Vec::new();
             }
@@ -303,7 +339,7 @@ fn build(cx: &Ctx, w: &Want) -> PeerCfg {
     // confd compares them) makes one side passive. Node-scoped peers: never.
     let passive = w.kind != Kind::Node
         && w.calico_node
-        && w.ip.to_string() > my_ip.map(|a| a.to_string()).unwrap_or_default();
+        && my_ip.is_some_and(|me| w.ip.to_string() > me.to_string());
     let source_address = match spec.and_then(|s| s.source_address.as_deref()) {
         Some("None") => None,
         _ => my_ip,
@@ -315,6 +351,10 @@ fn build(cx: &Ctx, w: &Want) -> PeerCfg {
     let password = match spec {
         Some(s) => s.password.as_ref(),
         None => cx.global.and_then(|g| g.node_mesh_password.as_ref()),
+    };
+    let (import, export) = match spec {
+        Some(s) => super::filters::names(cx, &s.filters),
+        None => ("accept-all".to_string(), EXPORT_POLICY.to_string()),
     };
     PeerCfg {
         name: Some(name(w)),
@@ -343,8 +383,8 @@ fn build(cx: &Ctx, w: &Want) -> PeerCfg {
         next_hop: next_hop(spec, ibgp),
         add_path: AddPathMode::Both,
         graceful_restart: true,
-        import: Some("accept-all".to_string()),
-        export: Some(EXPORT_POLICY.to_string()),
+        import: Some(import),
+        export: Some(export),
         max_prefix: None,
     }
 }

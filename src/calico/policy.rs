@@ -24,21 +24,21 @@ enum Encap {
 }
 
 /// §2.3 static protocol: a blackhole per block affine to this node (/32 and /128 blocks
-/// skipped); `pendingDeletion` blocks get the blackhole but no advertisement rule, and
-/// `pending` ones nothing. Service CIDRs (§3.3 `updateGlobalRoutes`) are advertised
-/// without a kernel route (the kernel policy rejects them, as reject-CIDRs).
+/// skipped), `confirmed` and `pendingDeletion` ones (the export policy keeps the latter
+/// from peers), none for `pending` ones. Blocks in VXLAN pools get no kernel blackhole
+/// (BIRD's kernel filter rejects those pools; Felix owns them). Service CIDRs (§3.3
+/// `updateGlobalRoutes`) are advertised without a kernel route (they are reject-CIDRs).
 pub(super) fn originate(cx: &Ctx) -> Vec<OriginateCfg> {
+    let vxlan = vxlan_pools(cx);
     let mut out: Vec<OriginateCfg> = Vec::new();
     for (net, state) in blocks(cx) {
-        let advertise = match state {
-            BlockState::Confirmed => true,
-            BlockState::PendingDeletion => false,
-            BlockState::Pending => continue,
-        };
+        let felix = vxlan.iter().any(|p| p.contains(&net));
+        if state == BlockState::Pending || (felix && state == BlockState::PendingDeletion) {
+            continue;
+        }
         out.push(OriginateCfg {
             prefix: net,
-            blackhole: true,
-            advertise,
+            blackhole: !felix,
         });
     }
     let have: BTreeSet<IpNet> = out.iter().map(|o| o.prefix).collect();
@@ -47,7 +47,6 @@ pub(super) fn originate(cx: &Ctx) -> Vec<OriginateCfg> {
             out.push(OriginateCfg {
                 prefix: net,
                 blackhole: false,
-                advertise: true,
             });
         }
     }
@@ -70,20 +69,22 @@ pub(super) fn export_policy(cx: &Ctx) -> PolicyCfg {
     push(&mut rules, within(disabled, RuleAction::Reject));
     // 4. apply_communities(): add, then go on.
     rules.extend(communities(cx));
-    // 5. calico_aggr(): confirmed blocks are advertised whole, nothing beneath them.
-    let confirmed: Vec<IpNet> = blocks(cx)
-        .into_iter()
-        .filter(|(_, s)| *s == BlockState::Confirmed)
-        .map(|(n, _)| n)
-        .collect();
-    if !confirmed.is_empty() {
-        rules.push(RuleCfg {
-            prefix: confirmed.clone(),
-            action: RuleAction::Accept,
-            ..RuleCfg::default()
-        });
-        push(&mut rules, within(confirmed, RuleAction::Reject));
-    }
+    // 5. calico_aggr(): confirmed blocks are advertised whole, nothing beneath them;
+    // blocks pending deletion are only blackholed.
+    let state = |want: BlockState| -> Vec<IpNet> {
+        blocks(cx)
+            .into_iter()
+            .filter(|(_, s)| *s == want)
+            .map(|(n, _)| n)
+            .collect()
+    };
+    push(
+        &mut rules,
+        exact(state(BlockState::PendingDeletion), RuleAction::Reject),
+    );
+    let confirmed = state(BlockState::Confirmed);
+    push(&mut rules, exact(confirmed.clone(), RuleAction::Accept));
+    push(&mut rules, within(confirmed, RuleAction::Reject));
     // 6. Service CIDRs advertised from every node.
     push(
         &mut rules,
@@ -121,12 +122,7 @@ pub(super) fn kernel_policy(cx: &Ctx) -> PolicyCfg {
         &mut rules,
         within(reject_cidrs(cx.global), RuleAction::Reject),
     );
-    let vxlan: Vec<IpNet> = pools(cx)
-        .into_iter()
-        .filter(|p| p.2 == Encap::Vxlan)
-        .map(|p| p.0)
-        .collect();
-    push(&mut rules, within(vxlan, RuleAction::Reject));
+    push(&mut rules, within(vxlan_pools(cx), RuleAction::Reject));
     PolicyCfg {
         name: KERNEL_POLICY.to_string(),
         default: PolicyVerdict::Accept,
@@ -194,6 +190,14 @@ fn pools<'a>(cx: &Ctx<'a>) -> Vec<(IpNet, &'a IpPoolSpec, Encap)> {
     out.sort_by_key(|p| p.0);
     out.dedup_by_key(|p| p.0);
     out
+}
+
+fn vxlan_pools(cx: &Ctx) -> Vec<IpNet> {
+    pools(cx)
+        .into_iter()
+        .filter(|p| p.2 == Encap::Vxlan)
+        .map(|p| p.0)
+        .collect()
 }
 
 fn encap(s: &IpPoolSpec) -> Encap {
@@ -297,6 +301,15 @@ fn cidrs(list: Option<&Vec<CidrItem>>) -> Vec<IpNet> {
 fn within(nets: Vec<IpNet>, action: RuleAction) -> Option<RuleCfg> {
     (!nets.is_empty()).then(|| RuleCfg {
         prefix_in: nets,
+        action,
+        ..RuleCfg::default()
+    })
+}
+
+/// A rule matching routes whose prefix is one of `nets` (none: no rule).
+fn exact(nets: Vec<IpNet>, action: RuleAction) -> Option<RuleCfg> {
+    (!nets.is_empty()).then(|| RuleCfg {
+        prefix: nets,
         action,
         ..RuleCfg::default()
     })

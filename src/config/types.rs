@@ -114,10 +114,6 @@ pub struct OriginateCfg {
     /// Also install a blackhole route in the kernel, before advertising the prefix.
     #[serde(default)]
     pub blackhole: bool,
-    /// Advertise the prefix to peers (export policies permitting). `false` with
-    /// `blackhole = true` only installs the blackhole (Calico `pendingDeletion` blocks).
-    #[serde(default = "default_true")]
-    pub advertise: bool,
 }
 
 /// `[fib]`
