@@ -83,7 +83,13 @@ impl fmt::Display for ConfigDelta {
                 "originate {}: blackhole {} → {}",
                 new.prefix, old.blackhole, new.blackhole
             ),
-            ConfigDelta::RouterChanged(c) => write!(f, "router: {}", list(c)),
+            ConfigDelta::RouterChanged(c) => {
+                write!(f, "router: {}", list(c))?;
+                if c.iter().any(|c| c.field == "listen") {
+                    write!(f, " (listen: applied at the next restart)")?;
+                }
+                Ok(())
+            }
             ConfigDelta::PolicyChanged { name, peers } if peers.is_empty() => {
                 write!(f, "policy {name} changed (no peer uses it)")
             }

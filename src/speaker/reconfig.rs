@@ -21,7 +21,7 @@ use tracing::{debug, info, warn};
 
 use super::owner::{name, prefix_of, Owner, PeerId};
 use super::peer;
-use crate::config::{self, Config, ConfigDelta, FieldChange, PeerAddress, PeerCfg};
+use crate::config::{self, Config, ConfigDelta, DatastoreKind, FieldChange, PeerAddress, PeerCfg};
 use crate::control::{Request, Response};
 use crate::net::SessionCmd;
 use crate::rib::{Rib, RibCfg};
@@ -56,6 +56,15 @@ impl Owner {
         let Some(path) = self.config_path.clone() else {
             return Err("this daemon was not started from a config file: nothing to reload".into());
         };
+        if self.cfg.datastore.kind == DatastoreKind::Etcd {
+            // The peers and prefixes come from etcd (Reconfigure); the file's settings are
+            // read at start only.
+            return Err(format!(
+                "{}: [datastore] kind = \"etcd\": peers and prefixes follow etcd by themselves; \
+                 restart wren to apply changes to the file",
+                path.display()
+            ));
+        }
         let (cfg, warnings) = config::load(&path).map_err(|e| refused(&e))?;
         for w in &warnings {
             warn!(
@@ -187,7 +196,7 @@ impl Owner {
             self.dirty = true;
         }
         self.sync.forget(id);
-        info!("peer {}: {} -> removed: {why}", p.name, name(p.state));
+        info!("peer {}: {} -> {why}", p.name, name(p.state));
         Some(p)
     }
 
@@ -195,7 +204,8 @@ impl Owner {
         // RFC 4486 §4: Cease subcode 3, Peer De-configured.
         let cease = NotificationMsg::cease(cease_sub::PEER_DECONFIGURED);
         for id in self.peers_of(cfg) {
-            self.drop_peer(id, cease.clone(), "no longer in the config (Cease 6/3)");
+            let why = "removed: no longer in the config (Cease 6/3 Peer De-configured)";
+            self.drop_peer(id, cease.clone(), why);
         }
         match cfg.address {
             PeerAddress::Range(net) => self.ranges.retain(|(n, _)| *n != net),
@@ -225,7 +235,8 @@ impl Owner {
         let cease = NotificationMsg::cease(cease_sub::OTHER_CONFIG_CHANGE);
         let mut disabled = None;
         for id in self.peers_of(old) {
-            if let Some(p) = self.drop_peer(id, cease.clone(), &why) {
+            let how = "reset (Cease 6/6 Other Configuration Change), a new session follows";
+            if let Some(p) = self.drop_peer(id, cease.clone(), how) {
                 disabled = disabled.or(p.disabled);
             }
         }
@@ -293,7 +304,8 @@ impl Owner {
         let mut disabled: Vec<(IpAddr, String)> = Vec::new();
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
-            if let Some(p) = self.drop_peer(id, cease.clone(), "router settings changed") {
+            let how = "reset: router settings changed (Cease 6/6 Other Configuration Change)";
+            if let Some(p) = self.drop_peer(id, cease.clone(), how) {
                 if let (false, Some(msg)) = (p.dynamic, p.disabled) {
                     disabled.push((p.address, msg));
                 }
@@ -419,3 +431,8 @@ fn refused(errors: &[config::ConfigError]) -> String {
     warn!("{msg}");
     msg
 }
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests;

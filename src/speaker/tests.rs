@@ -15,7 +15,7 @@ use crate::fsm::{DownReason, SessionCfg, State};
 use crate::net::{PeerEvent, SessionCmd, Transport};
 use crate::rib::PeerId;
 
-type Log = Arc<Mutex<Vec<(PeerId, String)>>>;
+pub(super) type Log = Arc<Mutex<Vec<(PeerId, String)>>>;
 
 struct FakeTx {
     id: PeerId,
@@ -36,7 +36,7 @@ impl SessionTx for FakeTx {
 }
 
 #[derive(Default)]
-struct FakeSessions {
+pub(super) struct FakeSessions {
     log: Log,
     spawned: Arc<Mutex<Vec<(PeerId, SessionCfg, Transport)>>>,
     md5: Arc<Mutex<Vec<(IpAddr, bool)>>>,
@@ -56,14 +56,14 @@ impl Sessions for FakeSessions {
     }
 }
 
-struct Rig {
-    handle: SpeakerHandle,
-    events: mpsc::Sender<PeerEvent>,
-    log: Log,
-    spawned: Arc<Mutex<Vec<(PeerId, SessionCfg, Transport)>>>,
+pub(super) struct Rig {
+    pub(super) handle: SpeakerHandle,
+    pub(super) events: mpsc::Sender<PeerEvent>,
+    pub(super) log: Log,
+    pub(super) spawned: Arc<Mutex<Vec<(PeerId, SessionCfg, Transport)>>>,
 }
 
-const CONFIG: &str = r#"
+pub(super) const CONFIG: &str = r#"
 [router]
 asn = 64512
 router_id = "198.18.0.1"
@@ -89,11 +89,16 @@ passive = true
 "#;
 
 fn rig() -> Rig {
-    let cfg = config::parse(CONFIG, Path::new("t.toml")).unwrap();
+    rig_with(CONFIG, None)
+}
+
+/// A speaker with fake sessions running `text` (read from `path` for `wren reload`).
+pub(super) fn rig_with(text: &str, path: Option<std::path::PathBuf>) -> Rig {
+    let cfg = config::parse(text, Path::new("t.toml")).unwrap();
     let fake = FakeSessions::default();
     let (log, spawned) = (fake.log.clone(), fake.spawned.clone());
     let (tx, rx) = mpsc::channel(16);
-    let handle = start(cfg, Box::new(MemFib::new()), Box::new(fake), rx).unwrap();
+    let handle = start_with(cfg, path, Box::new(MemFib::new()), Box::new(fake), rx).unwrap();
     Rig {
         handle,
         events: tx,
@@ -103,14 +108,14 @@ fn rig() -> Rig {
 }
 
 impl Rig {
-    async fn peers(&self) -> Vec<PeerRow> {
+    pub(super) async fn peers(&self) -> Vec<PeerRow> {
         match self.handle.request(Request::ShowPeers).await.unwrap() {
             Response::Peers(p) => p,
             other => panic!("{other:?}"),
         }
     }
 
-    fn take_log(&self) -> Vec<(PeerId, String)> {
+    pub(super) fn take_log(&self) -> Vec<(PeerId, String)> {
         std::mem::take(&mut *self.log.lock().unwrap())
     }
 }

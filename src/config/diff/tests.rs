@@ -183,7 +183,7 @@ fn originate_router_policy_and_restart_sections() {
             "listen = []",
             "listen = [\"127.0.0.1:1179\"]\n[log]\nlevel = \"debug\"",
             &[
-                "router: listen [] → [\"127.0.0.1:1179\"]",
+                "router: listen [] → [\"127.0.0.1:1179\"] (listen: applied at the next restart)",
                 "[log]: level info → debug (applied at the next restart)",
             ],
         ),

@@ -6,6 +6,7 @@ mod export;
 mod groups;
 mod lifecycle;
 mod random;
+mod reconfig;
 
 use std::net::{IpAddr, Ipv4Addr};
 
