@@ -11,6 +11,7 @@
 //! - [`control`]: the control socket (JSON lines) and its client (`wren show`).
 //! - [`metrics`]: `/metrics`, `/healthz`, `/readyz` over HTTP (`[metrics] listen`).
 //! - [`logging`]: text/JSON logs, the runtime filter (`wren log-level`), repeat limiting.
+//! - [`store`]: config sources beyond the file: the etcd datastore (adapter).
 //! - [`hash`]: the fast hasher of the RIB's and the FIB's tables.
 //! - [`calico`]: Calico's etcd datastore translated into a config, as confd + BIRD would. Pure.
 //!
@@ -28,5 +29,6 @@ pub mod metrics;
 pub mod net;
 pub mod rib;
 pub mod speaker;
+pub mod store;
 pub mod systemd;
 pub mod wire;

@@ -6,6 +6,7 @@
 
 mod admin;
 pub mod bird;
+mod calico;
 mod check;
 mod decode;
 mod loglevel;

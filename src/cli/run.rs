@@ -11,7 +11,7 @@ use std::sync::Arc;
 use clap::Args;
 use tracing::{error, info, warn};
 
-use wren::config::{self, Config};
+use wren::config::{self, Config, DatastoreKind};
 use wren::control::bird::server::BirdServer;
 use wren::control::server::ControlServer;
 use wren::control::{Request, Response};
@@ -130,10 +130,30 @@ async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
     let socket = cfg.control.socket.clone();
     let bird_paths = cfg.control.bird_compat.clone();
     let metrics_cfg = cfg.metrics.clone();
-    let fib = open_fib(&cfg)?;
-    let mut speaker = wren::speaker::spawn_from_file(cfg, path, fib)
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
+    // Calico mode (src/cli/calico.rs): the speaker's config comes from etcd.
+    let (mut speaker, datastore) = if cfg.datastore.kind == DatastoreKind::Etcd {
+        // The first sync may take long (etcd down): SIGTERM must still stop us.
+        let start = super::calico::start(cfg, open_fib);
+        tokio::pin!(start);
+        let (speaker, follower) = loop {
+            tokio::select! {
+                r = &mut start => break r?,
+                sig = signals.recv() => {
+                    if sig != "SIGHUP" {
+                        info!("{sig} before the first datastore sync: stopping");
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        (speaker, Some(follower))
+    } else {
+        let fib = open_fib(&cfg)?;
+        let speaker = wren::speaker::spawn_from_file(cfg, path, fib)
+            .await
+            .map_err(|e| format!("cannot start: {e}"))?;
+        (speaker, None)
+    };
     let control = ControlServer::bind(&socket, speaker.requester())
         .map_err(|e| format!("control socket: {e}"))?;
     info!("control socket at {}", control.path().display());
@@ -160,6 +180,9 @@ async fn serve(cfg: Config, path: PathBuf) -> Result<(), String> {
     };
     reporter.abort();
     notify.stopping("stopping");
+    if let Some(follower) = datastore {
+        follower.abort();
+    }
     if !by_request {
         speaker.shutdown().await;
     }

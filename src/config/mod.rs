@@ -66,12 +66,27 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     };
     let de = toml::Deserializer::parse(text)
         .map_err(|e| err(e.span(), String::new(), e.message().trim().to_string()))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let cfg: Config = serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
         let key = if key == "." { String::new() } else { key };
         let inner = e.into_inner();
         err(inner.span(), key, inner.message().trim().to_string())
-    })
+    })?;
+    // `[router]` may be left out only when the datastore supplies it.
+    if cfg.datastore.kind == DatastoreKind::File && !has_table(text, "router") {
+        return Err(err(
+            None,
+            "router".into(),
+            "missing table [router] (asn is required unless [datastore] kind = \"etcd\")".into(),
+        ));
+    }
+    Ok(cfg)
+}
+
+/// Whether the (already parsed) TOML text has a top-level key `name`.
+fn has_table(text: &str, name: &str) -> bool {
+    text.parse::<toml::Table>()
+        .is_ok_and(|t| t.contains_key(name))
 }
 
 /// 1-based line and column of byte `pos` in `text`.

@@ -141,3 +141,26 @@ fn error_messages_read_well() {
     assert!(s.contains("unknown field `hold_tme`"), "{s}");
     assert!(!s.contains('\n'), "one line: {s}");
 }
+
+#[test]
+fn etcd_mode_needs_no_router_but_file_mode_does() {
+    let etcd = "[datastore]\nkind = \"etcd\"\nendpoints = [\"http://127.0.0.1:2379\"]\n";
+    let c = p(etcd).unwrap();
+    assert_eq!(c.router, RouterCfg::from_datastore());
+    assert_eq!(v(etcd).unwrap(), vec![]);
+    // File mode: the missing table is named.
+    let e = p("[fib]\nenabled = false\n").unwrap_err();
+    assert_eq!(e.key, "router");
+    assert!(e.reason.contains("[router]"), "{e}");
+    // A [router] that is there is still checked, in both modes.
+    let e = p("[router]\nlisten = []\n").unwrap_err();
+    assert_eq!(e.key, "router", "{e}");
+    assert!(e.reason.contains("asn"), "{e}");
+    let bad = format!("{etcd}[router]\nasn = 23456\n");
+    let errs = v(&bad).unwrap_err();
+    assert_eq!(errs[0].key, "router.asn");
+    // Peers in the file are ignored in etcd mode, with a warning that names them.
+    let peers = format!("{etcd}[[peer]]\naddress = \"198.18.0.2\"\nasn = 65001\n");
+    let w = v(&peers).unwrap();
+    assert_eq!(w[0].key, "peer");
+}

@@ -15,6 +15,9 @@ use crate::wire::Family;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Required in file mode; with `[datastore] kind = "etcd"` the AS and router ID come
+    /// from the datastore and a missing table reads as [`RouterCfg::from_datastore`].
+    #[serde(default = "RouterCfg::from_datastore")]
     pub router: RouterCfg,
     #[serde(default, rename = "peer")]
     pub peers: Vec<PeerCfg>,
@@ -545,6 +548,19 @@ impl<'de> Deserialize<'de> for ReadyMin {
 }
 
 // ===== defaults =====
+
+impl RouterCfg {
+    /// The placeholder of a config without `[router]` (etcd mode): AS 0, which no
+    /// translated or file config can have.
+    pub fn from_datastore() -> RouterCfg {
+        RouterCfg {
+            asn: Asn(0),
+            router_id: None,
+            listen: default_listen(),
+            cluster_id: None,
+        }
+    }
+}
 
 fn default_listen() -> Vec<SocketAddr> {
     vec![

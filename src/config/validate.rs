@@ -51,7 +51,15 @@ pub fn validate(cfg: &Config, file: &Path) -> Result<Vec<Warning>, Vec<ConfigErr
         errors: Vec::new(),
         warnings: Vec::new(),
     };
-    check_router(&mut c, &cfg.router);
+    if cfg.datastore.kind == DatastoreKind::File || cfg.router != RouterCfg::from_datastore() {
+        check_router(&mut c, &cfg.router);
+    }
+    if cfg.datastore.kind == DatastoreKind::Etcd && !cfg.peers.is_empty() {
+        c.warn(
+            "peer",
+            "with [datastore] kind = \"etcd\" the peers come from the datastore; these are ignored",
+        );
+    }
     let mut seen_addr: HashMap<(PeerAddress, u16), usize> = HashMap::new();
     let mut seen_name: HashMap<String, usize> = HashMap::new();
     for (i, p) in cfg.peers.iter().enumerate() {
