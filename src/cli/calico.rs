@@ -11,6 +11,7 @@
 //! unreachable only `Status` events come, so the running config stays as it is.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::Receiver;
@@ -21,7 +22,7 @@ use wren::calico::{translate, Local, Snapshot};
 use wren::config::{self, Config};
 use wren::control::{Request, Response};
 use wren::fib::FibSink;
-use wren::speaker::{Requester, SpeakerHandle};
+use wren::speaker::{DatastoreState, Requester, SpeakerHandle, Stats};
 use wren::store::{self, StoreEvent};
 
 /// After a data event, wait this long for more before translating (a calicoctl apply or
@@ -37,6 +38,8 @@ struct Follower {
     local: Local,
     /// What the speaker runs.
     running: Config,
+    /// The speaker's metrics (`wren_datastore_state`), once it runs.
+    stats: Option<Arc<Stats>>,
 }
 
 /// What one batch of events did.
@@ -57,6 +60,7 @@ impl Follower {
         match ev {
             StoreEvent::Status(s) if s.starts_with("lost") => {
                 warn!("datastore: {s} (keeping the last config)");
+                self.set_state(DatastoreState::Error);
                 false
             }
             StoreEvent::Status(s) => {
@@ -72,6 +76,7 @@ impl Follower {
                 for (k, v) in &kvs {
                     put(&mut self.snap, k, Some(v));
                 }
+                self.set_state(DatastoreState::Synced);
                 true
             }
             StoreEvent::Changes { changes, .. } => {
@@ -80,6 +85,12 @@ impl Follower {
                 }
                 true
             }
+        }
+    }
+
+    fn set_state(&self, state: DatastoreState) {
+        if let Some(s) = &self.stats {
+            s.set_datastore(state);
         }
     }
 
@@ -181,6 +192,7 @@ pub async fn start(
         snap: Snapshot::default(),
         local,
         running: file,
+        stats: None,
     };
     let cfg = first_config(&mut f).await?;
     info!(
@@ -194,6 +206,8 @@ pub async fn start(
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
     f.running = cfg;
+    f.stats = Some(speaker.stats());
+    f.set_state(DatastoreState::Synced);
     let task = tokio::spawn(f.follow(speaker.requester()));
     Ok((speaker, task))
 }
@@ -247,6 +261,7 @@ mod tests {
             snap: Snapshot::default(),
             local,
             running: base,
+            stats: None,
         };
         (tx, f)
     }

@@ -34,8 +34,16 @@ impl Owner {
     /// Answer a control request: the ones that change state here, the rest in `view`.
     pub fn control(&mut self, req: Request) -> Result<Response, String> {
         match req {
-            Request::Reconfigure(cfg) => self.reconfigure(*cfg),
-            Request::Reload => self.reload(),
+            Request::Reconfigure(cfg) => {
+                let r = self.reconfigure(*cfg);
+                self.stats.reload_result(r.is_ok());
+                r
+            }
+            Request::Reload => {
+                let r = self.reload();
+                self.stats.reload_result(r.is_ok());
+                r
+            }
             Request::PeerReset { name } => self.peer_reset(&name),
             Request::PeerDisable { name, message } => self.peer_disable(&name, message),
             Request::PeerEnable { name } => self.peer_enable(&name),
