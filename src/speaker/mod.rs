@@ -14,6 +14,7 @@
 //!
 //! [`spawn`] starts it; `wren run` and the quick start use the same call.
 
+pub mod explain;
 mod gate;
 mod host;
 mod io;
@@ -34,7 +35,10 @@ use crate::fib::FibSink;
 pub use gate::Barrier;
 pub use host::Host;
 pub use io::{SessionTx, Sessions};
-pub use peer::{capabilities, filter, peer_info, read_md5_key, session_cfg, stale_time, transport};
+pub use peer::{
+    capabilities, filter, kernel_filter, peer_info, read_md5_key, session_cfg, stale_time,
+    transport,
+};
 
 /// PeerEvents waiting for the speaker; session tasks wait when it is full.
 const EVENT_QUEUE: usize = 4096;

@@ -21,6 +21,7 @@ impl Owner {
                 self.fib.routes().iter().map(fib_row).collect(),
             )),
             Request::ShowStatus => Ok(Response::Status(self.status())),
+            Request::Explain { prefix } => self.explain(&prefix),
             other => Err(format!("{} is not supported yet", other.name())),
         }
     }
