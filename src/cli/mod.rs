@@ -6,6 +6,7 @@
 
 mod check;
 mod decode;
+mod explain;
 mod run;
 mod show;
 
@@ -32,6 +33,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Ask a running daemon through its control socket.
     Show(show::ShowArgs),
+    /// Explain one prefix: which path won and why, what policies rejected, what each
+    /// peer is sent and whether the kernel has it.
+    Explain(explain::ExplainArgs),
 }
 
 // ===== impl =====
@@ -43,5 +47,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Explain(args) => explain::run(&args),
     }
 }
