@@ -98,7 +98,7 @@ fn text(e: &Explain) -> String {
         };
         let nh = p.next_hop.map_or("-".to_string(), |a| a.to_string());
         let _ = writeln!(s, "  {mark} from {}{id} via {nh}: {}", p.peer, p.reason);
-        if let Some(i) = &p.import {
+        if let Some(i) = p.import.as_ref().filter(|i| !p.reason.contains(i.as_str())) {
             let _ = writeln!(s, "      import: {i}");
         }
     }
