@@ -48,3 +48,4 @@ expect_explained 198.18.221.0/24 "e['kernel']['installed'] and e['exports'][0]['
 expect_fib wren 198.18.221.0/24 kind=blackhole
 in_fib wren 198.18.223.0/24 paths=0 || fail "198.18.223.0/24 is in the FIB despite the kernel policy"
 wren_cli wren explain 198.18.224.0/24 >&2
+wren_cli wren explain 198.18.221.0/24 >&2
