@@ -42,8 +42,9 @@ pub struct Group {
     /// reference on each set.
     memo: FastMap<(AttrId, PeerId, bool), Option<AttrId>>,
     last: Option<((AttrId, PeerId, bool), Option<AttrId>)>,
-    /// The memo of a group with an export policy, per prefix.
-    pmemo: FastMap<(AttrId, PeerId, Prefix), Option<AttrId>>,
+    /// With an export policy: the exported sets made during the flush, one reference
+    /// each (released with the memo).
+    held: Vec<AttrId>,
 }
 
 /// A member of a group.
@@ -95,7 +96,7 @@ impl Group {
             entries: 0,
             memo: FastMap::default(),
             last: None,
-            pmemo: FastMap::default(),
+            held: Vec::new(),
         }
     }
 
@@ -143,27 +144,21 @@ impl Group {
                 attrs.dec(id);
             }
         }
-        for (_, v) in self.pmemo.drain() {
-            if let Some(id) = v {
-                attrs.dec(id);
-            }
+        for id in self.held.drain(..) {
+            attrs.dec(id);
         }
         self.last = None;
     }
 
     /// The exported set for path `p` of `d` (memoised for the flush), `None` if not
-    /// exportable. With an export policy the outcome depends on the prefix: memoised per
-    /// prefix instead.
+    /// exportable. With an export policy the outcome depends on the prefix: computed for
+    /// each (the interner still shares the resulting sets).
     fn export(&mut self, ex: &mut Ex<'_>, p: &Path, d: &Dest) -> Option<AttrId> {
         let v6 = d.is_v6();
         if let Filter::Policy(pol) = &self.key.export {
             let pol = pol.clone();
-            let k = (p.attr, p.peer, d.prefix());
-            if let Some(&v) = self.pmemo.get(&k) {
-                return v;
-            }
             let v = self.compute_policy(ex, p, d.prefix(), &pol);
-            self.pmemo.insert(k, v);
+            self.held.extend(v);
             return v;
         }
         let k = (p.attr, p.peer, v6);
