@@ -5,6 +5,7 @@
 //! - [`fsm`]: the per-peer session state machine (RFC 4271 §8). Pure: `handle(now, event) -> actions`.
 //! - [`rib`]: Adj-RIB-In, best path, route reflection, update groups, FIB deltas. Pure.
 //! - [`net`]: sockets and one tokio task per session (adapter).
+//! - [`policy`]: typed routing policy (`[[policy]]`), evaluated per route. Pure.
 //! - [`config`]: the TOML config model, defaults and validation (file, key, reason).
 //! - [`speaker`]: the one owner loop (peers, RIB, FIB) that `wren run` starts.
 //! - [`fib`]: where best routes go: the [`fib::FibSink`] trait and the in-memory FIB.
@@ -27,6 +28,7 @@ pub mod hash;
 pub mod logging;
 pub mod metrics;
 pub mod net;
+pub mod policy;
 pub mod rib;
 pub mod speaker;
 pub mod store;

@@ -9,6 +9,7 @@ pub mod bird;
 mod calico;
 mod check;
 mod decode;
+mod explain;
 mod loglevel;
 mod notify;
 mod run;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Stop a running daemon: gracefully (peers keep its routes as stale, kernel routes
     /// stay), or with --withdraw.
     Stop(stop::StopArgs),
+    /// Explain one prefix: which path won and why, what policies rejected, what each
+    /// peer is sent and whether the kernel has it.
+    Explain(explain::ExplainArgs),
 }
 
 // ===== impl =====
@@ -63,5 +67,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Peer(args) => admin::peer(&args),
         Command::LogLevel(args) => loglevel::run(&args),
         Command::Stop(args) => stop::run(&args),
+        Command::Explain(args) => explain::run(&args),
     }
 }

@@ -33,6 +33,8 @@ pub enum What {
     Peers,
     /// Paths in the RIB (best first per prefix), or what is sent to one peer.
     Routes {
+        /// Only this prefix (e.g. `198.51.100.0/24`).
+        prefix: Option<String>,
         /// Only this peer's paths (its name as in `show peers`).
         #[arg(long)]
         peer: Option<String>,
@@ -64,7 +66,9 @@ pub fn run(args: &ShowArgs) -> ExitCode {
     };
     let req = match &args.what {
         What::Peers => Request::ShowPeers,
-        What::Routes { peer, advertised } => Request::ShowRoutes {
+        What::Routes {
+            peer, advertised, ..
+        } => Request::ShowRoutes {
             peer: peer.clone(),
             advertised: *advertised,
         },
@@ -79,7 +83,12 @@ pub fn run(args: &ShowArgs) -> ExitCode {
         }
     };
     let data = match (reply.ok, reply.data, reply.error) {
-        (true, Some(d), _) => d,
+        (true, Some(d), _) => match &args.what {
+            What::Routes {
+                prefix: Some(p), ..
+            } => only_prefix(d, p),
+            _ => d,
+        },
         (_, _, e) => {
             eprintln!("wren show: {}", e.unwrap_or_else(|| "empty reply".into()));
             return ExitCode::FAILURE;
@@ -128,6 +137,20 @@ fn print_table(what: &What, data: serde_json::Value) -> Result<(), serde_json::E
     };
     print!("{text}");
     Ok(())
+}
+
+/// Keep the route rows of one prefix (written canonically, so `2001:DB8::/32` matches).
+fn only_prefix(data: serde_json::Value, prefix: &str) -> serde_json::Value {
+    let want = prefix
+        .parse::<ipnet::IpNet>()
+        .map_or_else(|_| prefix.to_string(), |n| n.to_string());
+    match data {
+        serde_json::Value::Array(rows) => rows
+            .into_iter()
+            .filter(|r| r.get("prefix").and_then(|p| p.as_str()) == Some(want.as_str()))
+            .collect(),
+        other => other,
+    }
 }
 
 fn parse<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, serde_json::Error> {
@@ -286,6 +309,21 @@ fn as_path(p: &AsPath) -> String {
 mod tests {
     use super::*;
     use wren::wire::AsSegment;
+
+    #[test]
+    fn routes_filter_by_prefix() {
+        let rows = serde_json::json!([
+            {"prefix": "198.51.100.0/24", "peer": "a"},
+            {"prefix": "2001:db8::/32", "peer": "b"},
+            {"prefix": "198.51.100.0/25", "peer": "c"}
+        ]);
+        let v = only_prefix(rows.clone(), "2001:DB8::/32");
+        assert_eq!(v.as_array().unwrap().len(), 1);
+        assert_eq!(v[0]["peer"], "b");
+        let v = only_prefix(rows, "198.51.100.0/24");
+        assert_eq!(v.as_array().unwrap().len(), 1);
+        assert_eq!(v[0]["peer"], "a");
+    }
 
     #[test]
     fn durations_are_short() {

@@ -164,3 +164,57 @@ fn etcd_mode_needs_no_router_but_file_mode_does() {
     let w = v(&peers).unwrap();
     assert_eq!(w[0].key, "peer");
 }
+
+const POLICIES: &str = r#"[router]
+asn = 64512
+[fib]
+export = "kernel"
+[[peer]]
+address = "198.18.0.2"
+asn = 65001
+import = "edge-in"
+export = "nope"
+[[policy]]
+name = "edge-in"
+[[policy]]
+name = "kernel"
+default = "accept"
+[[policy.rule]]
+community = ["no-export"]
+action = "reject"
+[[policy]]
+name = "bad"
+[[policy.rule]]
+add_community = ["65000:100000"]
+[[policy]]
+name = "edge-in"
+[[policy]]
+name = "reject-all"
+"#;
+
+#[test]
+fn policies_are_checked_and_referenced_by_name() {
+    let errs = v(POLICIES).unwrap_err();
+    let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "policy[2].rule[0].add_community[0]",
+            "policy[3].name",
+            "policy[4].name",
+            "peer[0].export"
+        ]
+    );
+    assert!(errs[3].reason.contains("no policy named \"nope\""));
+    let ok = POLICIES
+        .replace("\"nope\"", "\"edge-in\"")
+        .replace("65000:100000", "65000:1")
+        .replace(
+            "[[policy]]\nname = \"edge-in\"\n[[policy]]\nname = \"reject-all\"\n",
+            "",
+        );
+    assert_eq!(v(&ok).unwrap(), vec![]);
+    let bad_fib = ok.replace("export = \"kernel\"", "export = \"kern\"");
+    let errs = v(&bad_fib).unwrap_err();
+    assert_eq!(errs[0].key, "fib.export");
+}

@@ -60,6 +60,7 @@ pub fn validate(cfg: &Config, file: &Path) -> Result<Vec<Warning>, Vec<ConfigErr
             "with [datastore] kind = \"etcd\" the peers come from the datastore; these are ignored",
         );
     }
+    let names = check_policy_defs(&mut c, &cfg.policies);
     let mut seen_addr: HashMap<(PeerAddress, u16), usize> = HashMap::new();
     let mut seen_name: HashMap<String, usize> = HashMap::new();
     for (i, p) in cfg.peers.iter().enumerate() {
@@ -76,11 +77,16 @@ pub fn validate(cfg: &Config, file: &Path) -> Result<Vec<Warning>, Vec<ConfigErr
                 format!("name {:?} is already used by peer[{j}]", p.display_name()),
             );
         }
-        check_peer(&mut c, &key, p, cfg.router.asn);
+        check_peer(&mut c, &key, p, cfg.router.asn, &names);
     }
     check_originate(&mut c, &cfg.originate);
     check_fib(&mut c, &cfg.fib);
     check_metrics_log(&mut c, cfg);
+    if let Some(name) = &cfg.fib.export {
+        if !names.contains(&name.as_str()) {
+            c.error("fib.export", unknown_policy(name));
+        }
+    }
     if c.errors.is_empty() {
         Ok(c.warnings)
     } else {
@@ -109,7 +115,7 @@ fn check_router(c: &mut Checker, r: &RouterCfg) {
     }
 }
 
-fn check_peer(c: &mut Checker, key: &str, p: &PeerCfg, local: Asn) {
+fn check_peer(c: &mut Checker, key: &str, p: &PeerCfg, local: Asn, names: &[&str]) {
     check_peer_address(c, key, p);
     check_timers(c, key, p);
     if p.families.is_empty() {
@@ -156,7 +162,7 @@ fn check_peer(c: &mut Checker, key: &str, p: &PeerCfg, local: Asn) {
             "a TTL of 0 cannot reach any peer (use 1 for directly connected)",
         );
     }
-    check_policies(c, key, p, ibgp);
+    check_policies(c, key, p, ibgp, names);
     if let Some(path) = &p.password_file {
         if let Err(e) = std::fs::metadata(path) {
             c.error(
@@ -234,13 +240,46 @@ fn check_timers(c: &mut Checker, key: &str, p: &PeerCfg) {
     }
 }
 
-fn check_policies(c: &mut Checker, key: &str, p: &PeerCfg, ibgp: bool) {
+/// `[[policy]]` definitions: unique names that are not built-ins, rules that compile.
+/// Returns every usable policy name (the built-ins included).
+fn check_policy_defs<'a>(c: &mut Checker, list: &'a [PolicyCfg]) -> Vec<&'a str> {
+    let mut names: Vec<&str> = BUILTIN_POLICIES.to_vec();
+    for (i, p) in list.iter().enumerate() {
+        let key = format!("policy[{i}]");
+        if p.name.is_empty() {
+            c.error(format!("{key}.name"), "a policy needs a name");
+        } else if BUILTIN_POLICIES.contains(&p.name.as_str()) {
+            c.error(
+                format!("{key}.name"),
+                format!("{:?} is a built-in policy and cannot be redefined", p.name),
+            );
+        } else if let Some(j) = list[..i].iter().position(|q| q.name == p.name) {
+            c.error(
+                format!("{key}.name"),
+                format!("name {:?} is already used by policy[{j}]", p.name),
+            );
+        } else {
+            names.push(&p.name);
+        }
+        if let Err(errs) = crate::policy::compile(p) {
+            for (k, why) in errs {
+                c.error(format!("{key}.{k}"), why);
+            }
+        }
+    }
+    names
+}
+
+fn unknown_policy(name: &str) -> String {
+    format!("no policy named {name:?} (define it in a [[policy]] table, or use the built-ins accept-all, reject-all)")
+}
+
+fn check_policies(c: &mut Checker, key: &str, p: &PeerCfg, ibgp: bool, names: &[&str]) {
     for (dir, v) in [("import", &p.import), ("export", &p.export)] {
         match v {
-            Some(name) if !BUILTIN_POLICIES.contains(&name.as_str()) => c.error(
-                format!("{key}.{dir}"),
-                format!("no policy named {name:?} (built-ins: accept-all, reject-all)"),
-            ),
+            Some(name) if !names.contains(&name.as_str()) => {
+                c.error(format!("{key}.{dir}"), unknown_policy(name))
+            }
             // RFC 8212: eBGP without an explicit policy neither accepts nor sends routes.
             None if !ibgp => c.warn(
                 format!("{key}.{dir}"),

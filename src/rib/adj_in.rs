@@ -8,6 +8,8 @@ use super::export::family;
 use super::intern::{AttrId, RouteAttrs};
 use super::table::{flag, Path, Reject};
 use super::{Filter, PeerId, PeerState, Prefix, Rib, LOCAL};
+use crate::config::{PeerType, RouteSource};
+use crate::policy::{Policy, RouteCtx};
 use crate::wire::error::{cease_sub, code};
 use crate::wire::update::disabled_family;
 use crate::wire::{
@@ -135,9 +137,51 @@ impl Rib {
             return;
         };
         let (ra, reject) = import(&self.cfg, ps, attrs, nh);
+        if let (Filter::Policy(pol), Reject::None) = (&ps.info.import, reject) {
+            let (pol, ibgp) = (pol.clone(), ps.info.ibgp);
+            return self.reach_policy(peer, &pol, ibgp, ra, items, delta);
+        }
         let id = self.attrs.intern(ra);
         self.insert_all(peer, id, reject, items, delta);
         self.attrs.dec(id);
+    }
+
+    /// [`Rib::reach`] through an import policy: decided per prefix. A rejected path is
+    /// kept with its received attributes (ineligible, like BIRD's filtered routes); an
+    /// accepted one gets the policy's changes.
+    fn reach_policy(
+        &mut self,
+        peer: PeerId,
+        pol: &Policy,
+        ibgp: bool,
+        ra: RouteAttrs,
+        items: impl Iterator<Item = (Prefix, u32)>,
+        delta: &mut Delta,
+    ) {
+        let base = self.attrs.intern(ra.clone());
+        let pt = if ibgp { PeerType::Ibgp } else { PeerType::Ebgp };
+        let nh = super::flush::nh_addr(ra.nh.as_ref());
+        for item in items {
+            let ctx = RouteCtx::of(item.0.net(), nh, RouteSource::Bgp, Some(pt), &ra.attrs);
+            let d = pol.decide(&ctx);
+            let (id, reject) = match (d.accept, d.changes.is_empty()) {
+                (false, _) => (base, Reject::Policy),
+                (true, true) => (base, Reject::None),
+                (true, false) => {
+                    let mut changed = ra.clone();
+                    d.changes.apply(&mut changed.attrs);
+                    (self.attrs.intern(changed), Reject::None)
+                }
+            };
+            self.insert_all(peer, id, reject, std::iter::once(item), delta);
+            if id != base {
+                self.attrs.dec(id);
+            }
+            if self.peers.get(&peer).is_some_and(|ps| ps.stopped) {
+                break;
+            }
+        }
+        self.attrs.dec(base);
     }
 
     /// Store the paths; stops at the prefix limit.

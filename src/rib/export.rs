@@ -62,7 +62,7 @@ impl GroupKey {
             v
         };
         GroupKey {
-            export: p.export,
+            export: p.export.clone(),
             ibgp: p.ibgp,
             rr_client: p.rr_client,
             next_hop: match p.next_hop {

@@ -12,9 +12,12 @@ use super::intern::{Interner, NhSets};
 use super::out::{encode_batch, Batch, Batches, Ex, Group};
 use super::table::{fib, flag, Dest, DestId, Path};
 use super::{
-    FibChange, FibKind, FibRoute, Outgoing, PeerId, PeerState, Rib, RibCfg, RibOutput, LOCAL,
+    FibChange, FibKind, FibRoute, Filter, Outgoing, PeerId, PeerState, Rib, RibCfg, RibOutput,
+    LOCAL,
 };
+use crate::config::{PeerType, RouteSource};
 use crate::hash::FastMap;
+use crate::policy::RouteCtx;
 use crate::wire::{encode, Family, Message, NextHop, RouteRefreshMsg, UpdateMsg};
 
 // ===== impl Rib =====
@@ -90,6 +93,7 @@ impl Rib {
             cfg,
             nhs,
             groups,
+            kernel,
             ..
         } = self;
         let Some(d) = table.get_mut(di) else {
@@ -97,7 +101,14 @@ impl Rib {
         };
         choose(cfg, attrs, peers, d);
         if cfg.fib {
-            update_fib(attrs, nhs, d, out);
+            let allowed = match kernel {
+                Filter::AcceptAll => true,
+                Filter::RejectAll => false,
+                Filter::Policy(pol) => d
+                    .best()
+                    .is_none_or(|b| pol.decide(&path_ctx(attrs, peers, d.prefix(), b)).accept),
+            };
+            update_fib(attrs, nhs, d, allowed, out);
         }
         let mut ex = Ex { cfg, attrs, peers };
         for (&gi, delta) in steady.iter().zip(deltas.iter_mut()) {
@@ -363,10 +374,34 @@ pub(super) fn nh_addr(nh: Option<&NextHop>) -> Option<IpAddr> {
     }
 }
 
+/// The policy view of path `p` of `prefix`.
+pub(super) fn path_ctx<'a>(
+    attrs: &'a Interner,
+    peers: &FastMap<PeerId, PeerState>,
+    prefix: super::Prefix,
+    p: &Path,
+) -> RouteCtx<'a> {
+    let ra = attrs.get(p.attr);
+    let (source, pt) = match peers.get(&p.peer).filter(|_| p.peer != LOCAL) {
+        Some(ps) if ps.info.ibgp => (RouteSource::Bgp, Some(PeerType::Ibgp)),
+        Some(_) => (RouteSource::Bgp, Some(PeerType::Ebgp)),
+        None if p.peer == LOCAL => (RouteSource::Local, None),
+        None => (RouteSource::Bgp, None),
+    };
+    RouteCtx::of(prefix.net(), nh_addr(ra.nh.as_ref()), source, pt, &ra.attrs)
+}
+
 /// Compare the FIB state the decision gives with the installed one and emit the change:
-/// removals of blackholes after the sends, everything else before.
-fn update_fib(attrs: &Interner, nhs: &mut NhSets, d: &mut Dest, out: &mut RibOutput) {
-    let new = match d.best() {
+/// removals of blackholes after the sends, everything else before. `allowed`: the kernel
+/// filter lets the best route in.
+fn update_fib(
+    attrs: &Interner,
+    nhs: &mut NhSets,
+    d: &mut Dest,
+    allowed: bool,
+    out: &mut RibOutput,
+) {
+    let new = match d.best().filter(|_| allowed) {
         None => fib::NONE,
         Some(b) if b.peer == LOCAL => {
             if b.has(flag::BLACKHOLE) {

@@ -18,6 +18,7 @@
 
 mod adj_in;
 mod decision;
+mod explain;
 mod export;
 mod flush;
 mod intern;
@@ -38,6 +39,8 @@ use crate::fsm::Negotiated;
 use crate::wire::{Attrs, Family, NotificationMsg, Prefix4, Prefix6};
 
 use crate::hash::FastMap;
+use crate::policy::Policy;
+pub use explain::{Explained, ExportExplain, KernelExplain, PathExplain};
 use export::Src;
 use intern::{AttrId, Interner, NhSets};
 use out::Group;
@@ -64,12 +67,20 @@ pub struct RibCfg {
     pub fib: bool,
 }
 
-/// Import or export filter. `[[policy]]` (src/policy) will add named policies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// Import, export or kernel filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Filter {
     AcceptAll,
     RejectAll,
+    /// A `[[policy]]` (src/policy): decides per route and may change its attributes.
+    /// Peers with different export policies are in different update groups.
+    #[serde(serialize_with = "ser_policy")]
+    Policy(Arc<Policy>),
+}
+
+fn ser_policy<S: serde::Serializer>(p: &Arc<Policy>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.name)
 }
 
 /// Everything the RIB needs to know about an Established peer.
@@ -215,6 +226,8 @@ pub struct Rib {
     /// Adj-RIB-Out held before (`reconfig`).
     rejoined: Vec<(PeerId, Vec<(Prefix, u32)>)>,
     local_attr: Option<AttrId>,
+    /// `[fib] export`: which best routes go into the kernel.
+    kernel: Filter,
     /// Reused buffer of one UPDATE's dests.
     scratch: Vec<(table::DestId, u32)>,
 }
@@ -250,6 +263,7 @@ impl Rib {
             refresh: Vec::new(),
             rejoined: Vec::new(),
             local_attr: None,
+            kernel: Filter::AcceptAll,
             scratch: Vec::new(),
         }
     }
@@ -348,6 +362,19 @@ impl Rib {
         self.remove_local(prefix);
     }
 
+    /// Set the kernel filter (`[fib] export`): best routes it rejects are not installed
+    /// (and removed if they were), at the next flush.
+    pub fn set_kernel_filter(&mut self, f: Filter) {
+        if f != self.kernel {
+            self.kernel = f;
+            self.table.mark_all();
+        }
+    }
+
+    pub fn kernel_filter(&self) -> &Filter {
+        &self.kernel
+    }
+
     /// Decide and encode everything that changed since the last flush.
     pub fn flush(&mut self) -> RibOutput {
         self.run_flush()
@@ -387,6 +414,18 @@ impl Rib {
 // ===== impl Prefix =====
 
 impl Prefix {
+    /// The prefix as an [`ipnet::IpNet`] (what policies match on).
+    pub fn net(&self) -> ipnet::IpNet {
+        match self {
+            Prefix::V4(p) => ipnet::Ipv4Net::new(p.addr(), p.len())
+                .map(ipnet::IpNet::V4)
+                .unwrap_or_default(),
+            Prefix::V6(p) => ipnet::Ipv6Net::new(p.addr(), p.len())
+                .map(ipnet::IpNet::V6)
+                .unwrap_or_default(),
+        }
+    }
+
     pub fn family(&self) -> Family {
         match self {
             Prefix::V4(_) => Family::IPV4_UNICAST,

@@ -19,10 +19,13 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use super::export::{exportable, transform, GroupKey, Src};
+use super::flush::nh_addr;
 use super::intern::{AttrId, Interner};
 use super::table::{flag, Dest, Entry, Path, Peers};
-use super::{Outgoing, PeerId, PeerState, Prefix, RibCfg, LOCAL};
+use super::{Filter, Outgoing, PeerId, PeerState, Prefix, RibCfg, LOCAL};
+use crate::config::{PeerType, RouteSource};
 use crate::hash::FastMap;
+use crate::policy::{Policy, RouteCtx};
 use crate::wire::{pack, Ctx, NextHop, Nlri4, Nlri6};
 
 /// One update group.
@@ -39,6 +42,9 @@ pub struct Group {
     /// reference on each set.
     memo: FastMap<(AttrId, PeerId, bool), Option<AttrId>>,
     last: Option<((AttrId, PeerId, bool), Option<AttrId>)>,
+    /// With an export policy: the exported sets made during the flush, one reference
+    /// each (released with the memo).
+    held: Vec<AttrId>,
 }
 
 /// A member of a group.
@@ -90,6 +96,7 @@ impl Group {
             entries: 0,
             memo: FastMap::default(),
             last: None,
+            held: Vec::new(),
         }
     }
 
@@ -137,11 +144,23 @@ impl Group {
                 attrs.dec(id);
             }
         }
+        for id in self.held.drain(..) {
+            attrs.dec(id);
+        }
         self.last = None;
     }
 
-    /// The exported set for path `p` (memoised for the flush), `None` if not exportable.
-    fn export(&mut self, ex: &mut Ex<'_>, p: &Path, v6: bool) -> Option<AttrId> {
+    /// The exported set for path `p` of `d` (memoised for the flush), `None` if not
+    /// exportable. With an export policy the outcome depends on the prefix: computed for
+    /// each (the interner still shares the resulting sets).
+    fn export(&mut self, ex: &mut Ex<'_>, p: &Path, d: &Dest) -> Option<AttrId> {
+        let v6 = d.is_v6();
+        if let Filter::Policy(pol) = &self.key.export {
+            let pol = pol.clone();
+            let v = self.compute_policy(ex, p, d.prefix(), &pol);
+            self.held.extend(v);
+            return v;
+        }
         let k = (p.attr, p.peer, v6);
         if let Some((lk, v)) = self.last {
             if lk == k {
@@ -171,6 +190,63 @@ impl Group {
         }
         let ra = transform(ex.attrs.get(p.attr), src, &self.key, v6, ex.cfg)?;
         Some(ex.attrs.intern(ra))
+    }
+
+    /// [`Group::compute`] through the group's export policy: its changes are made to the
+    /// exported attributes (the prepend before our own AS is added, RFC 4271 §5.1.2; the
+    /// rest after the export rules, so a MED set here is sent to eBGP too; LOCAL_PREF only
+    /// to iBGP, RFC 4271 §5.1.5).
+    fn compute_policy(
+        &self,
+        ex: &mut Ex<'_>,
+        p: &Path,
+        prefix: Prefix,
+        pol: &Policy,
+    ) -> Option<AttrId> {
+        let src = if p.peer == LOCAL {
+            Src::local(ex.cfg)
+        } else {
+            ex.peers.get(&p.peer)?.src
+        };
+        if !exportable(src.kind, &ex.attrs.keys(p.attr), &self.key) {
+            return None;
+        }
+        let ra = ex.attrs.get(p.attr);
+        let source = if p.peer == LOCAL {
+            RouteSource::Local
+        } else {
+            RouteSource::Bgp
+        };
+        let pt = if self.key.ibgp {
+            PeerType::Ibgp
+        } else {
+            PeerType::Ebgp
+        };
+        let ctx = RouteCtx::of(
+            prefix.net(),
+            nh_addr(ra.nh.as_ref()),
+            source,
+            Some(pt),
+            &ra.attrs,
+        );
+        let mut dec = pol.decide(&ctx);
+        if !dec.accept {
+            return None;
+        }
+        let v6 = matches!(prefix, Prefix::V6(_));
+        let out = if dec.changes.is_empty() {
+            transform(ra, src, &self.key, v6, ex.cfg)?
+        } else {
+            let mut pre = ra.clone();
+            dec.changes.apply_prepend(&mut pre.attrs);
+            let mut out = transform(&pre, src, &self.key, v6, ex.cfg)?;
+            if !self.key.ibgp {
+                dec.changes.local_pref = None;
+            }
+            dec.changes.apply_values(&mut out.attrs);
+            out
+        };
+        Some(ex.attrs.intern(out))
     }
 
     /// Members that must not get path `p`: its source, and for iBGP the peers whose BGP
@@ -226,7 +302,7 @@ impl Group {
             {
                 continue;
             }
-            let Some(out) = self.export(ex, p, v6) else {
+            let Some(out) = self.export(ex, p, d) else {
                 continue;
             };
             let id = if add_path { p.local_id } else { 0 };
@@ -294,7 +370,7 @@ impl Group {
                     None
                 } else {
                     let ex1 = except.first().copied().unwrap_or(0);
-                    self.export(ex, &p, d.is_v6()).map(|out| (out, ex1))
+                    self.export(ex, &p, d).map(|out| (out, ex1))
                 }
             }
         };

@@ -50,6 +50,8 @@ pub enum Reject {
     Cluster,
     /// No usable next hop (RFC 4271 §5.1.3, RFC 7606 §7.3).
     NextHop,
+    /// The import policy rejected it (the policy gives the rule and reason).
+    Policy,
 }
 
 /// A short sorted list of peers.
@@ -182,6 +184,7 @@ impl Reject {
             Reject::Originator => "ORIGINATOR_ID is our router ID (RFC 4456 §8)",
             Reject::Cluster => "our cluster ID is in the CLUSTER_LIST (RFC 4456 §8)",
             Reject::NextHop => "the next hop is unusable (RFC 4271 §5.1.3)",
+            Reject::Policy => "rejected by the import policy",
         }
     }
 }
@@ -416,6 +419,13 @@ impl Table {
                 d.dirty = true;
                 self.dirty.push(id);
             }
+        }
+    }
+
+    /// Mark every live dest changed (a filter changed).
+    pub fn mark_all(&mut self) {
+        for id in 0..self.end() {
+            self.mark(id);
         }
     }
 

@@ -5,7 +5,7 @@ use smallvec::SmallVec;
 use super::decision::{lost_reason, rank, select, won_reason, Cand};
 use super::flush::{cand, fib_kind, nh_addr};
 use super::intern::RouteAttrs;
-use super::table::{fib, flag, Dest, Path};
+use super::table::{fib, flag, Dest, Path, Reject};
 use super::{FibRoute, PathView, PeerCounts, PeerId, Prefix, Rib};
 use crate::wire::NextHop;
 
@@ -38,7 +38,12 @@ impl Rib {
             }
         }
         for p in d.paths.iter().filter(|p| !p.eligible()) {
-            views.push(self.view(d, p, format!("not eligible: {}", p.reject.why())));
+            let why = match p.reject {
+                Reject::Policy => self.import_reason(d, p),
+                _ => None,
+            };
+            let why = why.unwrap_or_else(|| p.reject.why().to_string());
+            views.push(self.view(d, p, format!("not eligible: {why}")));
         }
         views
     }

@@ -14,6 +14,7 @@
 //!
 //! [`spawn`] starts it; `wren run` and the quick start use the same call.
 
+pub mod explain;
 mod gate;
 mod host;
 mod io;
@@ -40,7 +41,10 @@ pub use gate::Barrier;
 pub use host::Host;
 pub use io::{SessionTx, Sessions};
 pub use owner::name as state_name;
-pub use peer::{capabilities, filter, peer_info, read_md5_key, session_cfg, stale_time, transport};
+pub use peer::{
+    capabilities, filter, kernel_filter, peer_info, read_md5_key, session_cfg, stale_time,
+    transport,
+};
 pub use restart::hard_reset_if_n;
 pub use stats::{state_code, DatastoreState, Dir, PeerSnapshot, Snapshot, Stats};
 
@@ -214,5 +218,7 @@ impl Drop for SpeakerHandle {
     }
 }
 
+#[cfg(test)]
+mod explain_tests;
 #[cfg(test)]
 mod tests;

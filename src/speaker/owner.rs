@@ -138,13 +138,14 @@ impl Owner {
     ) -> std::io::Result<Owner> {
         let local_as = cfg.router.asn.0;
         let router_id = cfg.router.router_id.unwrap_or_else(|| host.router_id());
-        let rib = Rib::new(RibCfg {
+        let mut rib = Rib::new(RibCfg {
             local_as,
             router_id,
             cluster_id: cfg.router.cluster_id.unwrap_or(router_id),
             multipath: cfg.fib.multipath(),
             fib: cfg.fib.enabled,
         });
+        rib.set_kernel_filter(peer::kernel_filter(&cfg));
         let mut owner = Owner {
             cfg,
             local_as,
@@ -478,6 +479,7 @@ impl Owner {
             addrs,
             self.local_as,
             &self.host,
+            &self.cfg.policies,
         );
         let families = neg.families.clone();
         // RFC 4724 §4.1: only graceful-restart peers promise an End-of-RIB.

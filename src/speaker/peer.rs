@@ -5,12 +5,14 @@ use std::hash::{Hash, Hasher};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::host::Host;
-use crate::config::{AddPathMode, PeerAs, PeerCfg};
+use crate::config::{AddPathMode, Config, PeerAs, PeerCfg, PolicyCfg};
 use crate::fsm::{DownReason, Negotiated, RemoteAs, SessionCfg};
 use crate::net::Transport;
+use crate::policy;
 use crate::rib::{Filter, PeerId, PeerInfo};
 use crate::wire::capability::{self as cap, AddPathFamily, ExtNextHop, GrFamily, GracefulRestart};
 use crate::wire::error::cease_sub as cap_cease;
@@ -153,14 +155,28 @@ pub fn read_md5_key(path: &Path) -> io::Result<Vec<u8>> {
     Ok(key)
 }
 
-/// An import or export filter from its config name. RFC 8212: an eBGP peer without an
-/// explicit policy neither accepts nor sends routes.
-pub fn filter(name: Option<&str>, ibgp: bool) -> Filter {
+/// An import or export filter from its config name: a built-in or a `[[policy]]`.
+/// RFC 8212: an eBGP peer without an explicit policy neither accepts nor sends routes.
+/// A name that is not defined (the config validation refuses it) rejects everything.
+pub fn filter(name: Option<&str>, ibgp: bool, policies: &[PolicyCfg]) -> Filter {
     match name {
-        Some("reject-all") => Filter::RejectAll,
-        Some(_) => Filter::AcceptAll,
+        Some(policy::REJECT_ALL) => Filter::RejectAll,
+        Some(policy::ACCEPT_ALL) => Filter::AcceptAll,
+        Some(n) => policies
+            .iter()
+            .find(|p| p.name == n)
+            .and_then(|p| policy::compile(p).ok())
+            .map_or(Filter::RejectAll, |p| Filter::Policy(Arc::new(p))),
         None if ibgp => Filter::AcceptAll,
         None => Filter::RejectAll,
+    }
+}
+
+/// The kernel filter (`[fib] export`): every best route when not set.
+pub fn kernel_filter(cfg: &Config) -> Filter {
+    match cfg.fib.export.as_deref() {
+        None => Filter::AcceptAll,
+        name => filter(name, true, &cfg.policies),
     }
 }
 
@@ -171,7 +187,9 @@ pub struct SessionAddrs {
     pub remote: SocketAddr,
 }
 
-/// What the RIB needs to know about an Established peer.
+/// What the RIB needs to know about an Established peer (`policies`: the `[[policy]]`
+/// tables its import and export names refer to).
+#[allow(clippy::too_many_arguments)]
 pub fn peer_info(
     id: PeerId,
     name: &str,
@@ -180,6 +198,7 @@ pub fn peer_info(
     addrs: SessionAddrs,
     local_as: u32,
     host: &Host,
+    policies: &[PolicyCfg],
 ) -> PeerInfo {
     let local = addrs.local.ip().to_canonical();
     let remote = addrs.remote.ip().to_canonical();
@@ -204,8 +223,8 @@ pub fn peer_info(
         ibgp,
         rr_client: p.route_reflector_client,
         next_hop: p.next_hop,
-        import: filter(p.import.as_deref(), ibgp),
-        export: filter(p.export.as_deref(), ibgp),
+        import: filter(p.import.as_deref(), ibgp, policies),
+        export: filter(p.export.as_deref(), ibgp, policies),
         max_prefix: p.max_prefix,
         neg,
     }

@@ -292,8 +292,9 @@ impl Owner {
                 info.name = p.name.clone();
                 info.rr_client = p.cfg.route_reflector_client;
                 info.next_hop = p.cfg.next_hop;
-                info.import = peer::filter(p.cfg.import.as_deref(), info.ibgp);
-                info.export = peer::filter(p.cfg.export.as_deref(), info.ibgp);
+                let policies = &self.cfg.policies;
+                info.import = peer::filter(p.cfg.import.as_deref(), info.ibgp, policies);
+                info.export = peer::filter(p.cfg.export.as_deref(), info.ibgp, policies);
                 info.max_prefix = p.cfg.max_prefix;
                 self.rib.reconfigure_peer(info, reexport);
                 self.dirty = true;
@@ -309,6 +310,10 @@ impl Owner {
         let users: Vec<PeerCfg> = self.cfg.peers.iter().filter(|p| uses(p)).cloned().collect();
         for p in users {
             self.change_live(&p, &p, true);
+        }
+        if self.cfg.fib.export.as_deref() == Some(policy) {
+            // The kernel filter re-evaluates every prefix at the next flush.
+            self.rib.set_kernel_filter(peer::kernel_filter(&self.cfg));
         }
     }
 

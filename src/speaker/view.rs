@@ -27,6 +27,7 @@ impl Owner {
             Request::LogLevel { level, peer } => {
                 crate::logging::set_level(&level, peer.as_deref()).map(Response::Done)
             }
+            Request::Explain { prefix } => self.explain(&prefix),
             other => Err(format!("{} is not supported yet", other.name())),
         }
     }

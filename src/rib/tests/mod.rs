@@ -5,6 +5,7 @@ mod decision;
 mod export;
 mod groups;
 mod lifecycle;
+mod policy;
 mod random;
 mod reconfig;
 

@@ -177,10 +177,20 @@ fn md5_key_is_read_without_trailing_newline_and_errors_name_the_file() {
 
 #[test]
 fn filters_follow_rfc_8212() {
-    assert_eq!(filter(None, true), Filter::AcceptAll);
-    assert_eq!(filter(None, false), Filter::RejectAll);
-    assert_eq!(filter(Some("accept-all"), false), Filter::AcceptAll);
-    assert_eq!(filter(Some("reject-all"), true), Filter::RejectAll);
+    assert_eq!(filter(None, true, &[]), Filter::AcceptAll);
+    assert_eq!(filter(None, false, &[]), Filter::RejectAll);
+    assert_eq!(filter(Some("accept-all"), false, &[]), Filter::AcceptAll);
+    assert_eq!(filter(Some("reject-all"), true, &[]), Filter::RejectAll);
+    assert_eq!(filter(Some("undefined"), true, &[]), Filter::RejectAll);
+    let defs = [crate::config::PolicyCfg {
+        name: "edge".into(),
+        default: crate::config::PolicyVerdict::Accept,
+        rules: Vec::new(),
+    }];
+    match filter(Some("edge"), false, &defs) {
+        Filter::Policy(p) => assert_eq!(p.name, "edge"),
+        other => panic!("want the edge policy, got {other:?}"),
+    }
 }
 
 #[test]
@@ -197,7 +207,7 @@ fn peer_info_from_an_established_session() {
         local: "198.18.0.1:40000".parse().unwrap(),
         remote: "198.18.0.2:179".parse().unwrap(),
     };
-    let info = peer_info(3, "tor1", &p, neg(65001, None), addrs, LOCAL_AS, &host);
+    let info = peer_info(3, "tor1", &p, neg(65001, None), addrs, LOCAL_AS, &host, &[]);
     assert_eq!(info.id, 3);
     assert_eq!(info.name, "tor1");
     assert_eq!(info.local, "198.18.0.1".parse::<IpAddr>().unwrap());
@@ -216,7 +226,16 @@ fn peer_info_from_an_established_session() {
         local: "[::ffff:198.18.0.1]:179".parse().unwrap(),
         remote: "[::ffff:198.18.0.2]:40000".parse().unwrap(),
     };
-    let info = peer_info(3, "tor1", &p, neg(LOCAL_AS, None), mapped, LOCAL_AS, &host);
+    let info = peer_info(
+        3,
+        "tor1",
+        &p,
+        neg(LOCAL_AS, None),
+        mapped,
+        LOCAL_AS,
+        &host,
+        &[],
+    );
     assert_eq!(info.local, "198.18.0.1".parse::<IpAddr>().unwrap());
     assert!(info.ibgp);
     assert_eq!(info.export, Filter::AcceptAll);
