@@ -17,6 +17,7 @@
 //! `{"event":"churn",...}` after the flaps, and `{"mode":"fleet",...}` last.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,9 @@ use wren::wire::{
 };
 
 use super::{cpu_secs, print_line, transport, unix_now, Common, Conn, Res};
+
+/// Connections that had to be made again (see `connect_up`).
+static RETRIES: AtomicU32 = AtomicU32::new(0);
 
 #[derive(Args)]
 pub struct FleetArgs {
@@ -52,6 +56,9 @@ pub struct FleetArgs {
     observer_local: Option<Ipv4Addr>,
     #[arg(long, default_value_t = 65099)]
     observer_asn: u32,
+    /// Where the observer connects (default: `--connect`).
+    #[arg(long)]
+    observer_connect: Option<std::net::SocketAddr>,
     /// Flap session 0's blocks for this many seconds once converged (needs the observer).
     #[arg(long, default_value_t = 0)]
     flap_for: u64,
@@ -218,6 +225,7 @@ pub async fn run(a: FleetArgs) -> Res<()> {
         let (otx, orx) = watch::channel((0u32, 0.0f64, None::<f64>));
         let mut c = a.common.clone();
         (c.local, c.asn) = (Some(IpAddr::V4(l)), a.observer_asn);
+        c.connect = a.observer_connect.or(c.connect);
         tokio::spawn(async move {
             if let Err(e) = observe(c, layout, deadline, otx).await {
                 eprintln!("loadgen fleet: observer: {e}");
@@ -261,6 +269,7 @@ pub async fn run(a: FleetArgs) -> Res<()> {
         "complete_sessions": spans[2].n, "first_complete": spans[2].first,
         "last_complete": spans[2].last, "observer_blocks": obs_count,
         "observer_first": obs_first, "observer_last": obs_last, "cpu_secs": cpu_secs(),
+        "retries": RETRIES.load(Ordering::Relaxed),
         "error": match &done { Ok(Err(e)) => Some(e.to_string()), Err(_) => Some("timeout".into()), _ => None },
     });
     print_line(&converged)?;
@@ -289,8 +298,7 @@ async fn session(
     tx: &mpsc::UnboundedSender<Event>,
 ) -> Res<()> {
     let bytes = encode_blocks(&c, &l.blocks_of(i), true)?;
-    let stream = transport(&c, deadline).await?;
-    let mut conn = Conn::establish_sized(stream, &c, 16 * 1024).await?;
+    let mut conn = connect_up(&c, deadline, 16 * 1024).await?;
     let _ = tx.send(Event::Up(i, conn.established, Arc::clone(&conn.wr)));
     conn.wr.lock().await.write_all(&bytes).await?;
     let _ = tx.send(Event::Sent(unix_now()));
@@ -310,6 +318,28 @@ async fn session(
     }
 }
 
+/// Connect and establish, again after 250 ms when the DUT refuses or resets the
+/// connection (a daemon may accept connections before its peers are ready), until
+/// `deadline`. Retries are counted in `RETRIES`.
+async fn connect_up(c: &Common, deadline: Instant, cap: usize) -> Res<Conn> {
+    loop {
+        // Errors become Strings at once: a boxed error is not Send across an await.
+        let up = transport(c, deadline).await.map_err(|e| e.to_string());
+        let e = match up {
+            Ok(stream) => match Conn::establish_sized(stream, c, cap).await {
+                Ok(conn) => return Ok(conn),
+                Err(e) => e.to_string(),
+            },
+            Err(e) => e,
+        };
+        if Instant::now() >= deadline {
+            return Err(e.into());
+        }
+        RETRIES.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// The observer: counts every block it holds; publishes (count, last change, first block).
 async fn observe(
     c: Common,
@@ -317,8 +347,7 @@ async fn observe(
     deadline: Instant,
     out: watch::Sender<(u32, f64, Option<f64>)>,
 ) -> Res<()> {
-    let stream = transport(&c, deadline).await?;
-    let mut conn = Conn::establish_sized(stream, &c, 256 * 1024).await?;
+    let mut conn = connect_up(&c, deadline, 256 * 1024).await?;
     let mut held = Held::new(l.slots());
     let mut first = None;
     loop {

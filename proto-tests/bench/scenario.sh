@@ -298,7 +298,7 @@ rss0=$(ns_mem "$(ns dut)" VmRSS)
 fleet=(fleet --connect 198.18.0.1:179 --local 198.18.16.1 --asn 64512 --peer-as 64512
 	--sessions "$n" --blocks "$blocks" --timeout "$timeout")
 [[ $rr == 1 ]] && fleet+=(--expect-all)
-[[ $fib == 1 ]] && fleet+=(--observer-local 198.18.1.2 --observer-asn 65099)
+[[ $fib == 1 ]] && fleet+=(--observer-local 198.18.1.2 --observer-asn 65099 --observer-connect 198.18.1.1:179)
 [[ $scen == churn ]] && fleet+=(--flap-for "$churn" --flap-after 2)
 t0=$(now)
 spawn tst fleet "$BENCH_LOADGEN" "${fleet[@]}"
