@@ -25,7 +25,7 @@ use clap::Args;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::{mpsc, watch, Mutex};
+use tokio::sync::{mpsc, watch, Mutex, Semaphore};
 use wren::wire::{
     self, pack, AsPath, AsSegment, Attrs, Ctx, Message, Nlri4, Origin, Prefix4, SegmentKind,
     UpdateMsg,
@@ -56,6 +56,15 @@ pub struct FleetArgs {
     observer_local: Option<Ipv4Addr>,
     #[arg(long, default_value_t = 65099)]
     observer_asn: u32,
+    /// Sessions connecting (TCP and OPEN) at the same time. Many more at once overflow a
+    /// daemon's listen queue, and the kernel's SYN retries (1 s, 3 s, 7 s, ...) then
+    /// dominate the time.
+    #[arg(long, default_value_t = 32)]
+    connect_concurrency: usize,
+    /// Sessions advertise only once all are up, in one burst (steadier work counts for
+    /// the CI guard than sessions advertising while others connect).
+    #[arg(long)]
+    burst: bool,
     /// Where the observer connects (default: `--connect`).
     #[arg(long)]
     observer_connect: Option<std::net::SocketAddr>,
@@ -211,12 +220,14 @@ pub async fn run(a: FleetArgs) -> Res<()> {
         return Err("--flap-for needs --observer-local".into());
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let gate = Arc::new(Semaphore::new(a.connect_concurrency.max(1)));
+    let (go_tx, go) = watch::channel(!a.burst);
     for i in 0..a.sessions {
         let mut c = a.common.clone();
         c.local = Some(IpAddr::V4(Ipv4Addr::from(first_local + i)));
-        let (tx, all) = (tx.clone(), a.expect_all);
+        let (tx, all, gate, go) = (tx.clone(), a.expect_all, Arc::clone(&gate), go.clone());
         tokio::spawn(async move {
-            if let Err(e) = session(i, c, layout, all, deadline, &tx).await {
+            if let Err(e) = session(i, c, layout, all, (deadline, &gate, go), &tx).await {
                 let _ = tx.send(Event::Failed(i, e.to_string()));
             }
         });
@@ -242,6 +253,9 @@ pub async fn run(a: FleetArgs) -> Res<()> {
             match rx.recv().await.ok_or("all sessions ended")? {
                 Event::Up(i, at, wr) => {
                     spans[0].add(at);
+                    if spans[0].n == a.sessions {
+                        go_tx.send_replace(true);
+                    }
                     if i == 0 {
                         flapper = Some(wr);
                     }
@@ -294,12 +308,15 @@ async fn session(
     c: Common,
     l: Layout,
     expect_all: bool,
-    deadline: Instant,
+    (deadline, gate, mut go): (Instant, &Semaphore, watch::Receiver<bool>),
     tx: &mpsc::UnboundedSender<Event>,
 ) -> Res<()> {
     let bytes = encode_blocks(&c, &l.blocks_of(i), true)?;
+    let permit = gate.acquire().await?;
     let mut conn = connect_up(&c, deadline, 16 * 1024).await?;
+    drop(permit);
     let _ = tx.send(Event::Up(i, conn.established, Arc::clone(&conn.wr)));
+    go.wait_for(|go| *go).await?;
     conn.wr.lock().await.write_all(&bytes).await?;
     let _ = tx.send(Event::Sent(unix_now()));
     let mut held = Held::new(l.slots());

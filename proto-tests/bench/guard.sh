@@ -69,9 +69,9 @@ WREN_BIN=$work/wren-cg proto-tests/bench/relay.sh --dut wren --prefixes "$relay_
 	--timeout 300 --out "$work/relay-cg.jsonl" >/dev/null
 relay_ir=$(one_cg)
 echo "==> rr-fanout, $rr_clients clients: native, then under callgrind"
-proto-tests/bench/scenario.sh rr-fanout wren --clients "$rr_clients" --timeout 120 --out "$work/rr.jsonl" 2>"$work/rr.log" ||
+BENCH_FLEET_ARGS=--burst proto-tests/bench/scenario.sh rr-fanout wren --clients "$rr_clients" --timeout 120 --out "$work/rr.jsonl" 2>"$work/rr.log" ||
 	{ tail -n 20 "$work/rr.log" >&2 && exit 1; }
-WREN_BIN=$work/wren-cg proto-tests/bench/scenario.sh rr-fanout wren --clients "$rr_clients" --timeout 300 \
+WREN_BIN=$work/wren-cg BENCH_FLEET_ARGS=--burst proto-tests/bench/scenario.sh rr-fanout wren --clients "$rr_clients" --timeout 300 \
 	--out "$work/rr-cg.jsonl" 2>"$work/rr-cg.log" || { tail -n 20 "$work/rr-cg.log" >&2 && exit 1; }
 rr_ir=$(one_cg)
 echo "==> measured in $((SECONDS - t0)) s"

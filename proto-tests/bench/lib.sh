@@ -41,12 +41,11 @@ ns_mem() {
 	awk -v t="$t" 'BEGIN {printf "%.1f\n", t / 1024}'
 }
 
-# build_release [BIN...]: release builds of the loadgen and the named binaries (wren).
+# build_release [BIN...]: release builds of the loadgen and the named binaries (wren), in
+# one cargo call: an example enables dev-dependency features, so building the binary alone
+# afterwards would rebuild dependencies with other features (and back again).
 build_release() {
-	(cd "$BENCH_ROOT" && cargo build --release --quiet --example loadgen) || return 1
-	if [[ $# -gt 0 ]]; then
-		(cd "$BENCH_ROOT" && cargo build --release --quiet "${@/#/--bin=}") || return 1
-	fi
+	(cd "$BENCH_ROOT" && cargo build --release --quiet --example loadgen "${@/#/--bin=}")
 }
 
 # raise_neigh_gc N: more than ~1000 neighbours on one link need the host's ARP table

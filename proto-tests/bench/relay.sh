@@ -36,7 +36,7 @@ dut=all
 runs=1
 perf=0
 keep=0
-out=""
+out_file=""
 build=1
 timeout=300
 while [ $# -gt 0 ]; do
@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --perf) perf=1; shift ;;
     --keep) keep=1; shift ;;
-    --out) out=$2; shift 2 ;;
+    --out) out_file=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --timeout) timeout=$2; shift 2 ;;
     -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
@@ -257,7 +257,7 @@ print(json.dumps({
 }))
 PY
   tail -1 "$work/results.jsonl" >&2
-  if [ -n "$out" ]; then tail -1 "$work/results.jsonl" >>"$out"; fi
+  if [ -n "$out_file" ]; then tail -1 "$work/results.jsonl" >>"$out_file"; fi
 }
 
 report() {
@@ -296,8 +296,7 @@ if [[ " ${duts[*]} " == *" bird2 "* ]]; then command -v bird >/dev/null || die "
 wren_bin=${WREN_BIN:-$PWD/target/release/wren}
 if [ "$build" = 1 ]; then
   log "building (release)"
-  if [[ " ${duts[*]} " == *" wren "* ]]; then cargo build --release --quiet --bin wren; fi
-  cargo build --release --quiet --example loadgen
+  build_release wren
 fi
 loadgen=$BENCH_LOADGEN
 setup_netns

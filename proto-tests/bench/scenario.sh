@@ -18,7 +18,7 @@
 # Usage: scenario.sh SCENARIO DUT [--clients C] [--peers P] [--idle S] [--churn S]
 #                    [--timeout S] [--out FILE]
 #   DUT: wren bird2 bird1 frr gobgp openbgpd. Appends one JSON line to FILE (default:
-#   stdout). Needs root. IO_KEEP=1 keeps the work directory. WREN_BIN defaults to the
+#   stdout). BENCH_FLEET_ARGS adds loadgen fleet arguments. Needs root. IO_KEEP=1 keeps the work directory. WREN_BIN defaults to the
 #   release build (run.sh builds it).
 # No `set -e`: interop/lib.sh's cleanup trap relies on commands that may fail.
 set -o pipefail
@@ -298,6 +298,8 @@ rss0=$(ns_mem "$(ns dut)" VmRSS)
 fleet=(fleet --connect 198.18.0.1:179 --local 198.18.16.1 --asn 64512 --peer-as 64512
 	--sessions "$n" --blocks "$blocks" --timeout "$timeout")
 [[ $rr == 1 ]] && fleet+=(--expect-all)
+# shellcheck disable=SC2206 # extra loadgen arguments (guard.sh: --burst), split on purpose
+fleet+=(${BENCH_FLEET_ARGS:-})
 [[ $fib == 1 ]] && fleet+=(--observer-local 198.18.1.2 --observer-asn 65099 --observer-connect 198.18.1.1:179)
 [[ $scen == churn ]] && fleet+=(--flap-for "$churn" --flap-after 2)
 t0=$(now)
