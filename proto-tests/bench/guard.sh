@@ -3,7 +3,8 @@
 # wren alone, measured in deterministic work, compared with proto-tests/bench/baseline.json.
 #
 #   instructions  wren's user-space instructions under `valgrind --tool=callgrind` (the
-#                 whole life of the daemon: start, sessions, routes, shutdown);
+#                 whole life of the daemon: start, sessions, routes, shutdown), the lower of
+#                 two runs;
 #   bytes         wren's peak RSS minus its RSS before the routes came, per route held
 #                 (a native run; VmHWM and VmRSS from /proc).
 # A measure more than 25 % above its baseline fails the guard (WREN_GUARD_TOLERANCE=0.25).
@@ -61,19 +62,30 @@ one_cg() {
 	mv "$f" "$work/done.$(basename "$f")"
 }
 
+# min A B: the smaller number (A may be empty).
+min() { if [[ -z $1 ]] || (($2 < $1)); then echo "$2"; else echo "$1"; fi; }
+
 t0=$SECONDS
 echo "==> relay, $relay_prefixes prefixes: native, then under callgrind"
 proto-tests/bench/relay.sh --dut wren --prefixes "$relay_prefixes" --no-build --timeout 120 \
 	--out "$work/relay.jsonl" >/dev/null
-WREN_BIN=$work/wren-cg proto-tests/bench/relay.sh --dut wren --prefixes "$relay_prefixes" --no-build \
-	--timeout 300 --out "$work/relay-cg.jsonl" >/dev/null
-relay_ir=$(one_cg)
+# Instruction counts move with how the work is batched (thread timing): the lower of two runs.
+relay_ir=
+for _ in 1 2; do
+	WREN_BIN=$work/wren-cg proto-tests/bench/relay.sh --dut wren --prefixes "$relay_prefixes" --no-build \
+		--timeout 300 --out "$work/relay-cg.jsonl" >/dev/null
+	relay_ir=$(min "$relay_ir" "$(one_cg)")
+done
 echo "==> rr-fanout, $rr_clients clients: native, then under callgrind"
 BENCH_FLEET_ARGS=--burst proto-tests/bench/scenario.sh rr-fanout wren --clients "$rr_clients" --timeout 120 --out "$work/rr.jsonl" 2>"$work/rr.log" ||
 	{ tail -n 20 "$work/rr.log" >&2 && exit 1; }
-WREN_BIN=$work/wren-cg BENCH_FLEET_ARGS=--burst proto-tests/bench/scenario.sh rr-fanout wren --clients "$rr_clients" --timeout 300 \
-	--out "$work/rr-cg.jsonl" 2>"$work/rr-cg.log" || { tail -n 20 "$work/rr-cg.log" >&2 && exit 1; }
-rr_ir=$(one_cg)
+rr_ir=
+for _ in 1 2; do
+	WREN_BIN=$work/wren-cg BENCH_FLEET_ARGS=--burst proto-tests/bench/scenario.sh rr-fanout wren \
+		--clients "$rr_clients" --timeout 300 --out "$work/rr-cg.jsonl" 2>"$work/rr-cg.log" ||
+		{ tail -n 20 "$work/rr-cg.log" >&2 && exit 1; }
+	rr_ir=$(min "$rr_ir" "$(one_cg)")
+done
 echo "==> measured in $((SECONDS - t0)) s"
 
 python3 - "$baseline" "$profile" "$tolerance" "$update" "$relay_ir" "$rr_ir" "$work" <<'PY'
