@@ -6,7 +6,10 @@
 #   3. the interop suite (proto-tests/interop/run.sh): wren against real BIRD 2, BIRD 1.6,
 #      FRR, GoBGP, OpenBGPD and ExaBGP in network namespaces (needs root and the daemons;
 #      .ci/run installs them);
-#   4. the fuzz targets: seed the corpus from the vectors, build, run each for a short smoke
+#   4. the bench guard (proto-tests/bench/guard.sh): wren's instructions (callgrind) and bytes
+#      per route in a small relay and route-reflector fan-out, against
+#      proto-tests/bench/baseline.json (fails above +25 %; needs root and valgrind);
+#   5. the fuzz targets: seed the corpus from the vectors, build, run each for a short smoke
 #      time (WREN_FUZZ_SECONDS, default 30; 0 = build only).
 # Every step runs even if an earlier one failed; a summary lists each step's result and time.
 # A step whose tool is missing is SKIPPED loudly; with WREN_REQUIRE_ALL=1 (set by .ci/run) a
@@ -73,6 +76,15 @@ if [ "$(id -u)" -ne 0 ]; then
   skip_step "interop (proto-tests/interop/run.sh)" "needs root for network namespaces"
 else
   run_step "interop: wren against real daemons (proto-tests/interop/run.sh)" interop
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  skip_step "bench guard (proto-tests/bench/guard.sh)" "needs root for network namespaces"
+elif ! command -v valgrind >/dev/null; then
+  skip_step "bench guard (proto-tests/bench/guard.sh)" "valgrind is not installed"
+else
+  run_step "bench guard: instructions and bytes per route vs proto-tests/bench/baseline.json" \
+    proto-tests/bench/guard.sh
 fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then

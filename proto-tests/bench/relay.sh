@@ -16,21 +16,28 @@
 # The loadgens report their own CPU so that the table shows they were not the bottleneck.
 #
 # Usage: proto-tests/bench/relay.sh [--prefixes N] [--dut wren|bird2|all] [--runs R]
-#                                   [--perf] [--keep] [--timeout SECS]
+#                                   [--perf] [--keep] [--timeout SECS] [--out FILE] [--no-build]
 #   --perf   record the DUT with `perf record --call-graph dwarf` during the relay (report in the work dir)
 #   --keep   keep the work directory (configs, logs, JSON, perf data)
+#   --out    also append each run's JSON result line to FILE
+#   --no-build  use the binaries as they are: $WREN_BIN (default target/release/wren) and
+#            $BENCH_LOADGEN (default target/release/examples/loadgen); guard.sh uses debug ones
 # WREN_BENCH_WRAP="valgrind --tool=massif --massif-out-file=/tmp/m.out" runs wren under that
 # command (for a heap profile; its CPU and RSS figures are then meaningless).
 # Needs root (network namespaces), bird (Debian package bird2) for --dut bird2, cargo.
 # Namespaces are wren-bench-<pid>-{snd,dut,rcv}; everything started is killed by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=proto-tests/bench/lib.sh
+source proto-tests/bench/lib.sh
 
 prefixes=500000
 dut=all
 runs=1
 perf=0
 keep=0
+out_file=""
+build=1
 timeout=300
 while [ $# -gt 0 ]; do
   case $1 in
@@ -39,8 +46,10 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --perf) perf=1; shift ;;
     --keep) keep=1; shift ;;
+    --out) out_file=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
     --timeout) timeout=$2; shift 2 ;;
-    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "relay.sh: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -54,7 +63,7 @@ tag="wren-bench-$$"
 ns_s="$tag-snd" ns_d="$tag-dut" ns_r="$tag-rcv"
 work=$(mktemp -d "/tmp/$tag.XXXXXX")
 pids=()
-clk_tck=$(getconf CLK_TCK)
+clk_tck=$BENCH_CLK_TCK
 
 cleanup() {
   local p
@@ -169,7 +178,7 @@ start_dut() {
     wren)
       wren_conf >"$work/wren.toml"
       # shellcheck disable=SC2086 # WREN_BENCH_WRAP is a command line, split on purpose
-      ip netns exec "$ns_d" env WREN_LOG="${WREN_LOG:-warn}" ${WREN_BENCH_WRAP:-} target/release/wren run \
+      ip netns exec "$ns_d" env WREN_LOG="${WREN_LOG:-warn}" ${WREN_BENCH_WRAP:-} "$wren_bin" run \
         --config "$work/wren.toml" 2>"$work/wren.err" &
       ;;
   esac
@@ -178,9 +187,6 @@ start_dut() {
   sleep 0.3
   kill -0 "$dut_pid" 2>/dev/null || die "$1 did not start: $(cat "$work/$1.err" "$work/bird.err" 2>/dev/null | tail -5)"
 }
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 # wait_line FILE PATTERN PID: wait until FILE has a line matching PATTERN (or PID exits).
 wait_line() {
@@ -251,6 +257,7 @@ print(json.dumps({
 }))
 PY
   tail -1 "$work/results.jsonl" >&2
+  if [ -n "$out_file" ]; then tail -1 "$work/results.jsonl" >>"$out_file"; fi
 }
 
 report() {
@@ -286,10 +293,12 @@ PY
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
 if [[ " ${duts[*]} " == *" bird2 "* ]]; then command -v bird >/dev/null || die "bird not found (apt-get install bird2)"; fi
-log "building (release)"
-if [[ " ${duts[*]} " == *" wren "* ]]; then cargo build --release --quiet --bin wren; fi
-cargo build --release --quiet --example loadgen
-loadgen="$PWD/target/release/examples/loadgen"
+wren_bin=${WREN_BIN:-$PWD/target/release/wren}
+if [ "$build" = 1 ]; then
+  log "building (release)"
+  build_release wren
+fi
+loadgen=$BENCH_LOADGEN
 setup_netns
 for ((i = 1; i <= runs; i++)); do
   for d in "${duts[@]}"; do

@@ -15,8 +15,11 @@
 //! loadgen recv --connect 198.18.2.1:179 --local 198.18.2.2 --asn 65002 --prefixes 500000
 //! ```
 //!
-//! Used by `proto-tests/bench/relay.sh`. Never point it at an address outside loopback or
+//! `loadgen fleet` (fleet.rs) runs many sessions at once for the route-reflector, mesh and
+//! churn scenarios. Used by `proto-tests/bench/relay.sh` and `scenarios.sh`. Never point it at an address outside loopback or
 //! the network namespaces the harness made.
+
+mod fleet;
 
 use std::collections::HashSet;
 use std::io::{self, Write as _};
@@ -64,10 +67,13 @@ enum Mode {
         #[arg(long, default_value_t = 500_000)]
         prefixes: u32,
     },
+    /// Many sessions from consecutive local addresses, each advertising a few /26s and
+    /// counting what it receives (route reflector, mesh, churn; see fleet.rs).
+    Fleet(fleet::FleetArgs),
 }
 
-#[derive(Args)]
-struct Common {
+#[derive(Args, Clone)]
+pub(crate) struct Common {
     /// Connect to the device under test (retried until it answers or --timeout).
     #[arg(long, conflicts_with = "listen")]
     connect: Option<SocketAddr>,
@@ -96,7 +102,7 @@ struct Common {
 }
 
 /// One established session: a framing reader and a shared writer.
-struct Conn {
+pub(crate) struct Conn {
     rd: OwnedReadHalf,
     wr: Arc<Mutex<OwnedWriteHalf>>,
     buf: Vec<u8>,
@@ -106,20 +112,25 @@ struct Conn {
     established: f64,
 }
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+pub(crate) type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 // ===== impl Conn =====
 
 impl Conn {
     /// OPEN, KEEPALIVE both ways (RFC 4271 §8.2.2, without the timers a real speaker needs).
-    async fn establish(stream: TcpStream, c: &Common) -> Res<Conn> {
+    pub(crate) async fn establish(stream: TcpStream, c: &Common) -> Res<Conn> {
+        Self::establish_sized(stream, c, 1 << 20).await
+    }
+
+    /// `establish` with a read buffer of `cap` bytes (many small sessions want little).
+    pub(crate) async fn establish_sized(stream: TcpStream, c: &Common, cap: usize) -> Res<Conn> {
         stream.set_nodelay(true)?;
         let local = stream.local_addr()?;
         let (rd, wr) = stream.into_split();
         let mut conn = Conn {
             rd,
             wr: Arc::new(Mutex::new(wr)),
-            buf: Vec::with_capacity(1 << 20),
+            buf: Vec::with_capacity(cap),
             pos: 0,
             ctx: Ctx::default(),
             local,
@@ -148,8 +159,6 @@ impl Conn {
         }
         conn.established = unix_now();
         conn.keepalives(c.hold.min(peer_hold));
-        // A first line for the harness: this side is up.
-        print_line(&json!({"event": "established", "at": conn.established}))?;
         Ok(conn)
     }
 
@@ -171,14 +180,14 @@ impl Conn {
         });
     }
 
-    async fn send(&self, m: &Message) -> Res<()> {
+    pub(crate) async fn send(&self, m: &Message) -> Res<()> {
         let bytes = wire::encode_to_vec(m, &self.ctx)?;
         self.wr.lock().await.write_all(&bytes).await?;
         Ok(())
     }
 
     /// The next whole message's bytes: `self.buf[range]`.
-    async fn next_frame(&mut self) -> Res<std::ops::Range<usize>> {
+    pub(crate) async fn next_frame(&mut self) -> Res<std::ops::Range<usize>> {
         loop {
             let avail = &self.buf[self.pos..];
             match wire::frame_len(avail, &self.ctx) {
@@ -194,14 +203,15 @@ impl Conn {
                 self.buf.drain(..self.pos);
                 self.pos = 0;
             }
-            self.buf.reserve(256 * 1024);
+            self.buf
+                .reserve(self.buf.capacity().clamp(4096, 256 * 1024));
             if self.rd.read_buf(&mut self.buf).await? == 0 {
                 return Err("the peer closed the connection".into());
             }
         }
     }
 
-    async fn next_msg(&mut self) -> Res<Message> {
+    pub(crate) async fn next_msg(&mut self) -> Res<Message> {
         let r = self.next_frame().await?;
         let (m, _) = wire::decode(&self.buf[r], &self.ctx).map_err(|e| e.reason)?;
         Ok(m)
@@ -224,6 +234,7 @@ fn main() -> Res<()> {
                 next_hop,
             } => send(&common, prefixes, first, next_hop).await,
             Mode::Recv { common, prefixes } => recv(&common, prefixes).await,
+            Mode::Fleet(args) => fleet::run(args).await,
         }
     })
 }
@@ -240,6 +251,7 @@ async fn send(c: &Common, n: u32, first: Ipv4Addr, next_hop: Option<Ipv4Addr>) -
     let (bytes, updates) = encode_burst(c.asn, nh, first, n)?;
     let encode_secs = t0.elapsed().as_secs_f64();
     let mut conn = Conn::establish(stream, c).await?;
+    print_established(&conn)?;
     let first_sent = unix_now();
     conn.wr.lock().await.write_all(&bytes).await?;
     let last_sent = unix_now();
@@ -286,6 +298,7 @@ async fn recv(c: &Common, n: u32) -> Res<()> {
     let deadline = Instant::now() + Duration::from_secs(c.timeout);
     let stream = transport(c, deadline).await?;
     let mut conn = Conn::establish(stream, c).await?;
+    print_established(&conn)?;
     let mut held: HashSet<u64> = HashSet::with_capacity(n as usize);
     let (mut updates, mut withdrawn, mut first, mut sample) = (0u64, 0u64, None, None);
     let mut eor = None;
@@ -329,7 +342,7 @@ async fn recv(c: &Common, n: u32) -> Res<()> {
 }
 
 /// Keep the session up, reading and dropping whatever the peer sends.
-async fn linger(conn: &mut Conn, c: &Common, deadline: Instant) -> Res<()> {
+pub(crate) async fn linger(conn: &mut Conn, c: &Common, deadline: Instant) -> Res<()> {
     let until = match c.linger {
         Some(s) => Instant::now() + Duration::from_secs(s),
         None => deadline,
@@ -346,7 +359,7 @@ async fn linger(conn: &mut Conn, c: &Common, deadline: Instant) -> Res<()> {
 }
 
 /// Connect (retrying every 100 ms) or accept one connection.
-async fn transport(c: &Common, deadline: Instant) -> Res<TcpStream> {
+pub(crate) async fn transport(c: &Common, deadline: Instant) -> Res<TcpStream> {
     if let Some(l) = c.listen {
         let lis = TcpListener::bind(l).await?;
         let (s, _) = tokio::time::timeout_at(deadline.into(), lis.accept()).await??;
@@ -371,7 +384,7 @@ async fn transport(c: &Common, deadline: Instant) -> Res<TcpStream> {
 }
 
 /// Our OPEN: IPv4 unicast and the 4-octet AS capability (RFC 4760, RFC 6793).
-fn open_msg(asn: u32, id: Ipv4Addr, hold: u16) -> OpenMsg {
+pub(crate) fn open_msg(asn: u32, id: Ipv4Addr, hold: u16) -> OpenMsg {
     OpenMsg {
         version: 4,
         my_as: u16::try_from(asn).unwrap_or(wire::open::AS_TRANS),
@@ -386,7 +399,7 @@ fn open_msg(asn: u32, id: Ipv4Addr, hold: u16) -> OpenMsg {
 }
 
 /// The peer's hold time, after checking its AS if asked.
-fn check_peer(o: &OpenMsg, c: &Common) -> Res<u16> {
+pub(crate) fn check_peer(o: &OpenMsg, c: &Common) -> Res<u16> {
     let peer_as = wren::fsm::peer_asn(o);
     if let Some(want) = c.peer_as {
         if peer_as != want {
@@ -396,18 +409,18 @@ fn check_peer(o: &OpenMsg, c: &Common) -> Res<u16> {
     Ok(o.hold_time)
 }
 
-fn key(n: &Nlri4) -> u64 {
+pub(crate) fn key(n: &Nlri4) -> u64 {
     (u64::from(n.prefix.addr_u32()) << 8) | u64::from(n.prefix.len())
 }
 
-fn unix_now() -> f64 {
+pub(crate) fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// User + system CPU seconds of this process so far.
-fn cpu_secs() -> f64 {
+pub(crate) fn cpu_secs() -> f64 {
     // SAFETY: getrusage writes into the zeroed struct we pass and reads nothing else.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
@@ -417,7 +430,12 @@ fn cpu_secs() -> f64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-fn print_line(v: &serde_json::Value) -> io::Result<()> {
+/// A first line for the harness: this side is up.
+fn print_established(conn: &Conn) -> io::Result<()> {
+    print_line(&json!({"event": "established", "at": conn.established}))
+}
+
+pub(crate) fn print_line(v: &serde_json::Value) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "{v}")?;
     out.flush()
