@@ -10,18 +10,22 @@
 #      node1 with each of them as route reflector clients (Node_198_18_100_1J);
 #   3. turn the mesh off (BGPConfiguration nodeToNodeMeshEnabled false): node2..4 keep
 #      only their session with the reflector and learn each other's blocks through it.
+# node1 also has an eBGP session with a top-of-rack router (BIRD 2 `tor`, AS 65000,
+# BGPPeer `tor-node1`, node: node1), which neither step may reset.
 # Checks at each step: the exact peer set, every kernel keeps or regains every other
 # node's blocks (convergence time printed), no session outside the change is reset
 # (uptimes), the blocks of non-RR nodes never leave the non-RR kernels, routes carry
 # the reflector's ORIGINATOR_ID/CLUSTER_LIST after step 3, and the logs say why each
 # session went or came. The cluster ID 244.0.0.1 is the one Calico's docs use (an
 # identifier, never an address on the wire).
-need etcd etcdctl
+need etcd etcdctl bird birdc
 nodes=4
 here="$CASE_DIR/calico-etcd"
 source "$here/setup.sh"
 CLUSTER=244.0.0.1
 RR_LABELS='{"route-reflector":"true"}'
+TOR_IP=198.18.100.3
+TOR=Node_198_18_100_3
 
 node_name() { echo "Node_198_18_100_$((10 + $1))"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -41,6 +45,7 @@ sys.exit(0 if set(got) == want and all(got[n] == "established" for n in want) el
 rr_peers() {
 	local i=$1 j out=()
 	if ((i == 1)); then
+		out+=("$TOR")
 		for j in $(seq 2 "$nodes"); do out+=("$(node_name "$j")"); done
 	else
 		out+=("$(node_name 1)")
@@ -103,14 +108,15 @@ kernel_watch_end() {
 	log "ok: $1: node2..$nodes's kernels held each other's blocks in all $n samples"
 }
 
-# record_uptimes TAG "PEER...": up[TAG.I.PEER] = wI's uptime of each PEER (-1: none).
+# record_uptimes TAG "PEER...": up[TAG.I.PEER] = wI's uptime of each PEER it has up.
 declare -A up=()
 record_uptimes() {
 	local i p
 	for i in $(seq "$nodes"); do
 		for p in $2; do
 			[[ $p == "$(mesh_name "$i")" || $p == "$(node_name "$i")" ]] && continue
-			up[$1.$i.$p]=$(peer_uptime "w$i" "$p")
+			u=$(peer_uptime "w$i" "$p")
+			((u < 0)) || up[$1.$i.$p]=$u
 		done
 	done
 }
@@ -118,12 +124,18 @@ record_uptimes() {
 # reconfigs: total "datastore: reconfigured" lines of every wren.
 reconfigs() { cat "$WORK"/w[0-9].log | grep -c "datastore: reconfigured"; }
 
-# ---------------------------------------------------------------- the mesh
+# ---------------------------------------------------------------- the mesh, and node1's ToR
 calico_topology
+node_add tor
+attach tor "$TOR_IP" eth0
 calico_datastore
+calico_put bgppeers tor-node1 BGPPeer "{\"node\":\"node1\",\"peerIP\":\"$TOR_IP\",\"asNumber\":65000}"
+start_bird2 tor tor "$CASE_DIR/calico-rr-switch/tor.conf"
 for i in $(seq "$nodes"); do start_wren "n$i" "w$i" "$here/wren.toml" "NODE=node$i"; done
 mesh_up
-log "ok: full mesh of $nodes"
+expect_peer w1 "$TOR" state=established
+expect_route tor 198.19.1.0/26 nh="$(ip_of 1)"
+log "ok: full mesh of $nodes, node1 peers with the ToR"
 
 # ---------------------------------------------------------------- 1. label + BGPPeer: no change
 n_reconf=$(reconfigs)
@@ -138,7 +150,7 @@ log "ok: the label and the BGPPeer alone change nothing (the mesh covers node1)"
 sleep 1 # every mesh session is now at least 2 s old: a reset shows in its uptime
 mesh_among=""
 for j in $(seq 2 "$nodes"); do mesh_among+=" $(mesh_name "$j")"; done
-record_uptimes a "$mesh_among"
+record_uptimes a "$mesh_among $TOR"
 since=$SECONDS
 mesh=1
 kernel_watch switch
@@ -157,7 +169,11 @@ for i in $(seq 2 "$nodes"); do
 	# Why the session with node1 changed: renamed by the new config, reset by node1.
 	expect_logged "w$i" "peer $(mesh_name 1): name $(mesh_name 1) → $(node_name 1)"
 done
+u=$(peer_uptime w1 "$TOR")
+((u >= ${up[a.1.$TOR]} + SECONDS - since - 1)) ||
+	fail "w1's session with the ToR was reset by the switch (uptime $u, was ${up[a.1.$TOR]} $((SECONDS - since))s ago)"
 expect_logged w1 "router: cluster_id - → $CLUSTER"
+expect_logged w1 "router: cluster ID $CLUSTER applied, no session reset"
 for j in $(seq 2 "$nodes"); do
 	expect_logged w1 "peer $(mesh_name "$j"): .*name $(mesh_name "$j") → $(node_name "$j").*route_reflector_client false → true"
 done
@@ -167,7 +183,7 @@ log "ok: the mesh among node2..$nodes kept its sessions; w1 now: $(wren_cli w1 s
 sleep 1
 node_among=""
 for j in $(seq "$nodes"); do node_among+=" $(node_name "$j")"; done
-record_uptimes b "$node_among"
+record_uptimes b "$node_among $TOR"
 since=$SECONDS
 mesh=0
 kernel_watch mesh-off
@@ -179,7 +195,6 @@ kernel_watch_end mesh-off
 for i in $(seq "$nodes"); do
 	for p in $node_among; do
 		[[ -n ${up[b.$i.$p]:-} ]] || continue
-		((i == 1)) || [[ $p == "$(node_name 1)" ]] || continue
 		u=$(peer_uptime "w$i" "$p")
 		((u >= ${up[b.$i.$p]} + SECONDS - since - 1)) ||
 			fail "w$i's session $p was reset when the mesh went off (uptime $u, was ${up[b.$i.$p]})"
