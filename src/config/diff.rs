@@ -27,8 +27,9 @@ pub enum ConfigDelta {
         old: OriginateCfg,
         new: OriginateCfg,
     },
-    /// `[router]` changed. `asn`, `router_id` and `cluster_id` reset every session;
-    /// `listen` needs a restart (the sockets are opened at start).
+    /// `[router]` changed. `asn` and `router_id` reset every session; `cluster_id` is
+    /// applied live (not negotiated); `listen` needs a restart (the sockets are opened
+    /// at start).
     RouterChanged(Vec<FieldChange>),
     /// A `[[policy]]` was added, removed or changed; `peers` are the peers (by display
     /// name) whose import or export names it, re-evaluated live.
@@ -164,7 +165,8 @@ fn router_changes(o: &RouterCfg, n: &RouterCfg) -> Vec<FieldChange> {
     let mut c = Vec::new();
     field(&mut c, "asn", &o.asn.0, &n.asn.0, true);
     field(&mut c, "router_id", &o.router_id, &n.router_id, true);
-    field(&mut c, "cluster_id", &o.cluster_id, &n.cluster_id, true);
+    // RFC 4456 §7: the CLUSTER_ID is in no OPEN; the RIB takes a new one live.
+    field(&mut c, "cluster_id", &o.cluster_id, &n.cluster_id, false);
     field(&mut c, "listen", &o.listen, &n.listen, false);
     c
 }

@@ -47,6 +47,26 @@ impl Rib {
         }
     }
 
+    /// RFC 4456 §7: a new CLUSTER_ID (a node made or unmade a route reflector), applied
+    /// at the next flush without a session reset: every peer's paths are re-checked
+    /// against it (§8 loop detection) and every peer's exports redone (reflected routes
+    /// carry it in their CLUSTER_LIST).
+    pub fn set_cluster_id(&mut self, id: std::net::Ipv4Addr) {
+        if self.cfg.cluster_id == id {
+            return;
+        }
+        self.cfg.cluster_id = id;
+        let up: Vec<PeerInfo> = self
+            .peers
+            .values()
+            .filter(|ps| ps.up)
+            .map(|ps| ps.info.clone())
+            .collect();
+        for info in up {
+            self.reconfigure_peer(info, true);
+        }
+    }
+
     /// Re-run the import checks on every path of `peer`.
     fn reimport(&mut self, peer: PeerId) {
         let Some(ps) = self.peers.get(&peer) else {

@@ -8,7 +8,8 @@
 //! - a peer whose negotiated or transport settings changed is reset with Cease 6/6
 //!   "Other Configuration Change"; other changes (name, policies, next hop, route
 //!   reflection, prefix limit) are applied live and re-exported;
-//! - `[router]` asn / router_id / cluster_id reset every session;
+//! - `[router]` asn / router_id reset every session; a new cluster_id is applied live
+//!   (paths re-checked, exports redone: a node made a route reflector keeps its sessions);
 //! - sections opened at start (`[fib]`, `[control]`, `[metrics]`, `[datastore]`, `[log]`,
 //!   `router.listen`) keep their running values until a restart, and say so.
 //!
@@ -140,7 +141,17 @@ impl Owner {
                 }
             }
             ConfigDelta::PolicyChanged { name, .. } => self.policy_changed(name),
-            ConfigDelta::RouterChanged(_) | ConfigDelta::NeedsRestart { .. } => {
+            ConfigDelta::RouterChanged(changes) => {
+                if changes.iter().any(|c| c.field == "cluster_id") {
+                    let id = self.cfg.router.cluster_id.unwrap_or(self.router_id);
+                    self.rib.set_cluster_id(id);
+                    info!("router: cluster ID {id} applied, no session reset");
+                }
+                if changes.iter().any(|c| c.field == "listen") {
+                    warn!("{d}: the running daemon keeps the old listen sockets until restarted");
+                }
+            }
+            ConfigDelta::NeedsRestart { .. } => {
                 warn!("{d}: the running daemon keeps the old value until restarted");
             }
         }
@@ -317,7 +328,7 @@ impl Owner {
         }
     }
 
-    /// `[router]` asn, router_id or cluster_id changed: every session is reset and the
+    /// `[router]` asn or router_id changed: every session is reset and the
     /// RIB starts again with the new identity (the kernel loses the old routes first).
     fn reset_all(&mut self, old: &Config, problems: &mut Vec<String>) {
         info!("router settings changed: resetting every session");

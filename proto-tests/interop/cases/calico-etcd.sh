@@ -20,31 +20,10 @@ here="$CASE_DIR/calico-etcd"
 
 source "$here/setup.sh"
 
-# has_blocks I J: node I's kernel has node J's two blocks (or its own blackholes).
-has_blocks() {
-	local i=$1 j=$2 via
-	if ((i == j)); then
-		kernel_has "n$i" "198.19.$j.0/26" "^blackhole 198.19.$j.0/26 proto bird" &&
-			kernel_has "n$i" "198.19.$((64 + j)).0/26" "^blackhole .* proto bird"
-		return
-	fi
-	via=$(ip_of "$j")
-	kernel_has "n$i" "198.19.$j.0/26" "via $via dev tunl0 proto bird.*onlink" &&
-		kernel_has "n$i" "198.19.$((64 + j)).0/26" "via $via dev eth0 proto bird"
-}
-
 # no_blocks I J: node I's kernel has neither block of node J.
 no_blocks() {
 	! ip -n "$(ns "n$1")" route show "198.19.$2.0/26" | grep -q . &&
 		! ip -n "$(ns "n$1")" route show "198.19.$((64 + $2)).0/26" | grep -q .
-}
-
-# peer_uptime NAME PEER: seconds that wren's session with PEER has been in its state.
-peer_uptime() {
-	wren_cli "$1" show peers -o json | python3 -c '
-import json, sys
-p = [x for x in json.load(sys.stdin) if x["name"] == sys.argv[1]]
-print(p[0]["uptime_secs"] if p and p[0]["state"] == "established" else -1)' "$2"
 }
 
 # ---------------------------------------------------------------- topology, datastore
@@ -67,18 +46,7 @@ for i in $(seq 2 "$nodes"); do
 done
 
 # ---------------------------------------------------------------- mesh and kernels
-for i in $(seq "$nodes"); do
-	for j in $(seq "$nodes"); do
-		((i == j)) && continue
-		expect_peer "w$i" "$(mesh_name "$j")" state=established
-	done
-done
-for i in $(seq "$nodes"); do
-	for j in $(seq "$nodes"); do
-		wait_until "$IO_TIMEOUT" has_blocks "$i" "$j" ||
-			fail "n$i lacks node$j's blocks: $(ip -n "$(ns "n$i")" route show proto bird)"
-	done
-done
+mesh_up
 log "ok: full mesh of $nodes; n1's kernel: $(ip -n "$(ns n1)" route show proto bird | tr '\n' ';')"
 
 # ---------------------------------------------------------------- new blocks: latency

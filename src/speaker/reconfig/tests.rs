@@ -211,6 +211,19 @@ async fn a_router_change_resets_every_session() {
 }
 
 #[tokio::test]
+async fn a_cluster_id_change_resets_no_session() {
+    let r = started().await;
+    let new = edited(
+        "router_id = \"198.18.0.1\"",
+        "router_id = \"198.18.0.1\"\ncluster_id = \"244.0.0.1\"",
+    );
+    let done = r.reconfigure(new).await.unwrap();
+    assert_eq!(done, "router: cluster_id - → 244.0.0.1");
+    assert_eq!(r.take_log(), []);
+    assert_eq!(r.spawned.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn peer_disable_enable_and_reset() {
     let r = started().await;
     let disable = |m: Option<&str>| Request::PeerDisable {
