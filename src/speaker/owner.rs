@@ -76,6 +76,8 @@ pub struct Peer {
     pub down_count: u64,
     /// Set while Established.
     pub neg: Option<Negotiated>,
+    /// The Established session's addresses and our GR flags (`show peers --detail`).
+    pub up: Option<super::detail::UpInfo>,
     /// Between peer_up and peer_down in the RIB.
     pub in_rib: bool,
     /// The RIB has heard of this peer (its counts and paths are meaningful).
@@ -229,6 +231,7 @@ impl Owner {
             cause: None,
             down_count: 0,
             neg: None,
+            up: None,
             in_rib: false,
             known: false,
             stale_gen: 0,
@@ -348,6 +351,10 @@ impl Owner {
             };
             let _ = reply.send(Ok(Response::Done(how.to_string())));
             return Some(withdraw);
+        }
+        if matches!(req, Request::ShowFibDiff) {
+            self.fib_diff(reply);
+            return None;
         }
         let _ = reply.send(self.control(req));
         None
@@ -485,6 +492,12 @@ impl Owner {
         // RFC 4724 §4.1: only graceful-restart peers promise an End-of-RIB.
         let gr = p.cfg.graceful_restart && neg.peer_gr.is_some();
         p.cause = None;
+        p.up = Some(super::detail::up_info(
+            &p.cfg,
+            addrs,
+            &self.restart,
+            !self.sync.is_done(),
+        ));
         p.neg = Some(neg);
         p.in_rib = true;
         p.known = true;
@@ -520,6 +533,7 @@ impl Owner {
         p.stats.down(&reason, was_established);
         p.pending_reason = Some(why);
         let neg = p.neg.take();
+        p.up = None;
         if p.in_rib {
             let stale = peer::stale_time(&p.cfg, neg.as_ref(), &reason).filter(|_| was_established);
             self.rib.peer_down(id, stale.is_some());
