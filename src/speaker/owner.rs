@@ -29,6 +29,8 @@ pub use crate::rib::PeerId;
 
 /// Events handled before a flush, so control replies stay prompt under load.
 const DRAIN: usize = 256;
+/// Prefixes (announced + withdrawn) handled before a flush, for the same reason.
+const DRAIN_PREFIXES: usize = 16_384;
 /// After a session is stopped for too many prefixes, start it again after this long.
 const MAX_PREFIX_RESTART: Duration = Duration::from_secs(60);
 /// How long a stop waits for the connections' writers to send their Cease.
@@ -294,7 +296,7 @@ impl Owner {
                 Some(t) = inp.timers.recv() => self.on_timer(t),
                 Some(ev) = inp.events.recv() => {
                     self.on_event(ev);
-                    self.drain(&mut inp.events);
+                    self.drain(&mut inp.events, Some(&inp.control));
                 }
                 Some((req, reply)) = inp.control.recv() => {
                     self.flush();
@@ -313,7 +315,7 @@ impl Owner {
             // batch, once the events queued before them are handled (a tick or a timer
             // may have woken the loop), so that a reply reflects them.
             if !inp.control.is_empty() {
-                self.drain(&mut inp.events);
+                self.drain(&mut inp.events, None);
             }
             self.flush();
             let mut stop = None;
@@ -327,12 +329,25 @@ impl Owner {
         self.shutdown(&mut inp.events, withdraw).await;
     }
 
-    /// Handle up to [`DRAIN`] events that are already queued.
-    fn drain(&mut self, events: &mut mpsc::Receiver<PeerEvent>) {
+    /// Handle up to [`DRAIN`] events (and [`DRAIN_PREFIXES`] prefixes) that are already
+    /// queued; with `control`, stop early once a request waits there, so that it waits for
+    /// the flush of a partial batch at most (control-latency.sh: up to 0.5 s before).
+    fn drain(
+        &mut self,
+        events: &mut mpsc::Receiver<PeerEvent>,
+        control: Option<&mpsc::Receiver<ControlMsg>>,
+    ) {
+        let mut work = 0;
         for _ in 0..DRAIN {
             match events.try_recv() {
-                Ok(ev) => self.on_event(ev),
+                Ok(ev) => {
+                    work += super::stats::weight(&ev);
+                    self.on_event(ev);
+                }
                 Err(_) => break,
+            }
+            if work >= DRAIN_PREFIXES || control.is_some_and(|c| !c.is_empty()) {
+                break;
             }
         }
     }
