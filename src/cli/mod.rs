@@ -14,6 +14,7 @@ mod loglevel;
 mod notify;
 mod run;
 mod show;
+mod show_detail;
 mod stop;
 
 use std::process::ExitCode;

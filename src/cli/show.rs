@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::de::DeserializeOwned;
 
-use wren::control::{client, FibRow, PeerRow, Request, RouteRow, StatusRow};
+use wren::control::{client, FibDiff, FibRow, PeerDetail, PeerRow, Request, RouteRow, StatusRow};
 use wren::wire::{AsPath, SegmentKind};
 
 /// Arguments of `wren show`.
@@ -30,7 +30,13 @@ pub struct ShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum What {
     /// Sessions: state, uptime, last down reason, prefix counts.
-    Peers,
+    Peers {
+        /// Only this peer (its name as in `show peers`).
+        name: Option<String>,
+        /// Per peer: session addresses, negotiated capabilities, timers, downs.
+        #[arg(long)]
+        detail: bool,
+    },
     /// Paths in the RIB (best first per prefix), or what is sent to one peer.
     Routes {
         /// Only this prefix (e.g. `198.51.100.0/24`).
@@ -42,8 +48,13 @@ pub enum What {
         #[arg(long)]
         advertised: bool,
     },
-    /// Routes in the forwarding table.
-    Fib,
+    /// Routes in the forwarding table, then where the kernel differs from what the RIB
+    /// wants (a summary line and one row per differing prefix, with the reason).
+    Fib {
+        /// Only the summary and the differing prefixes (with -o json: the diff object).
+        #[arg(long)]
+        diff: bool,
+    },
     /// The daemon as a whole.
     Status,
 }
@@ -65,14 +76,16 @@ pub fn run(args: &ShowArgs) -> ExitCode {
         }
     };
     let req = match &args.what {
-        What::Peers => Request::ShowPeers,
+        What::Peers { name, detail: true } => Request::ShowPeersDetail { name: name.clone() },
+        What::Peers { .. } => Request::ShowPeers,
         What::Routes {
             peer, advertised, ..
         } => Request::ShowRoutes {
             peer: peer.clone(),
             advertised: *advertised,
         },
-        What::Fib => Request::ShowFib,
+        What::Fib { diff: true } => Request::ShowFibDiff,
+        What::Fib { .. } => Request::ShowFib,
         What::Status => Request::ShowStatus,
     };
     let reply = match client::request(&socket, &req) {
@@ -87,6 +100,16 @@ pub fn run(args: &ShowArgs) -> ExitCode {
             What::Routes {
                 prefix: Some(p), ..
             } => only_prefix(d, p),
+            What::Peers {
+                name: Some(n),
+                detail: false,
+            } => match super::show_detail::only_peer(d, n) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("wren show: {e}");
+                    return ExitCode::FAILURE;
+                }
+            },
             _ => d,
         },
         (_, _, e) => {
@@ -100,6 +123,24 @@ pub fn run(args: &ShowArgs) -> ExitCode {
             serde_json::to_string_pretty(&data).unwrap_or_default()
         );
         return ExitCode::SUCCESS;
+    }
+    if let What::Fib { diff: false } = args.what {
+        // The table, then the difference (older daemons do not answer it: no summary).
+        let diff = client::request(&socket, &Request::ShowFibDiff).ok();
+        let diff = diff.and_then(|r| r.data).and_then(|d| parse(d).ok());
+        return match parse::<Vec<FibRow>>(data) {
+            Ok(rows) => {
+                print!("{}", fib_table(&rows));
+                if let Some(d) = diff {
+                    print!("\n{}", super::show_detail::fib_diff_text(&d));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("wren show: unexpected reply: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     match print_table(&args.what, data) {
         Ok(()) => ExitCode::SUCCESS,
@@ -130,9 +171,13 @@ pub(super) fn socket_path(socket: Option<&Path>, config: Option<&Path>) -> Resul
 
 fn print_table(what: &What, data: serde_json::Value) -> Result<(), serde_json::Error> {
     let text = match what {
-        What::Peers => peers_table(&parse::<Vec<PeerRow>>(data)?),
+        What::Peers { detail: true, .. } => {
+            super::show_detail::peers_detail_text(&parse::<Vec<PeerDetail>>(data)?)
+        }
+        What::Peers { .. } => peers_table(&parse::<Vec<PeerRow>>(data)?),
         What::Routes { .. } => routes_table(&parse::<Vec<RouteRow>>(data)?),
-        What::Fib => fib_table(&parse::<Vec<FibRow>>(data)?),
+        What::Fib { diff: true } => super::show_detail::fib_diff_text(&parse::<FibDiff>(data)?),
+        What::Fib { .. } => fib_table(&parse::<Vec<FibRow>>(data)?),
         What::Status => status_text(&parse::<StatusRow>(data)?),
     };
     print!("{text}");
@@ -153,7 +198,7 @@ fn only_prefix(data: serde_json::Value, prefix: &str) -> serde_json::Value {
     }
 }
 
-fn parse<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, serde_json::Error> {
+pub(super) fn parse<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, serde_json::Error> {
     serde_json::from_value(v)
 }
 
@@ -243,12 +288,12 @@ fn status_text(s: &StatusRow) -> String {
 
 // ===== helper functions =====
 
-fn cells(v: &[&str]) -> Vec<String> {
+pub(super) fn cells(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
 /// Columns left-aligned, two spaces apart; the last column is not padded.
-fn layout(rows: &[Vec<String>]) -> String {
+pub(super) fn layout(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let width = |c: usize| {
         rows.iter()
@@ -276,7 +321,7 @@ fn layout(rows: &[Vec<String>]) -> String {
 }
 
 /// `3d04h`, `1h02m`, `5m07s`, `42s`.
-fn duration(secs: u64) -> String {
+pub(super) fn duration(secs: u64) -> String {
     let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     match (d, h, m) {
         (0, 0, 0) => format!("{s}s"),

@@ -7,7 +7,9 @@
 //!    {"cmd":"show-peers"}                ──>
 //!                                        <──  {"ok":true,"data":[{"name":...}, ...]}
 //!    {"cmd":"show-routes","peer":null,"advertised":false}
+//!    {"cmd":"show-peers-detail","name":"tor1"}   (name optional; see detail.rs)
 //!    {"cmd":"show-fib"}
+//!    {"cmd":"show-fib-diff"}
 //!    {"cmd":"show-status"}
 //!    (anything else)                     <──  {"ok":false,"error":"..."}
 //! ```
@@ -17,7 +19,10 @@
 
 pub mod bird;
 pub mod client;
+mod detail;
 pub mod server;
+
+pub use detail::{AddPathDetail, CapsDetail, FibDiff, FibDiffRow, GrDetail, GrSide, PeerDetail};
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -31,6 +36,12 @@ use crate::wire::{Attrs, Family};
 #[serde(tag = "cmd", rename_all = "kebab-case")]
 pub enum Request {
     ShowPeers,
+    /// `show peers [NAME] --detail`: capabilities, timers, session addresses (all peers,
+    /// or the one named; an unknown name is an error).
+    ShowPeersDetail {
+        #[serde(default)]
+        name: Option<String>,
+    },
     /// Paths in the RIB (all peers, or one); with `advertised`, the peer's Adj-RIB-Out.
     ShowRoutes {
         #[serde(default)]
@@ -39,6 +50,8 @@ pub enum Request {
         advertised: bool,
     },
     ShowFib,
+    /// Where the kernel differs from what the RIB wants, prefix by prefix.
+    ShowFibDiff,
     ShowStatus,
     /// Which path won for a prefix and why, what policy rejected, whether it is in the
     /// kernel and why (or why not).
@@ -87,6 +100,8 @@ pub enum Response {
     Routes(Vec<RouteRow>),
     Fib(Vec<FibRow>),
     Status(StatusRow),
+    PeersDetail(Vec<PeerDetail>),
+    FibDiff(FibDiff),
     /// A command done, in one sentence.
     Done(String),
     /// Any other structured answer (e.g. `explain`), with its own documented schema.
@@ -257,6 +272,17 @@ mod tests {
         let cases = [
             (r#"{"cmd":"show-peers"}"#, Request::ShowPeers),
             (r#"{"cmd":"show-fib"}"#, Request::ShowFib),
+            (r#"{"cmd":"show-fib-diff"}"#, Request::ShowFibDiff),
+            (
+                r#"{"cmd":"show-peers-detail"}"#,
+                Request::ShowPeersDetail { name: None },
+            ),
+            (
+                r#"{"cmd":"show-peers-detail","name":"tor1"}"#,
+                Request::ShowPeersDetail {
+                    name: Some("tor1".into()),
+                },
+            ),
             (r#"{"cmd":"show-status"}"#, Request::ShowStatus),
             (
                 r#"{"cmd":"show-routes","peer":null,"advertised":false}"#,

@@ -60,6 +60,30 @@ pub trait FibSink: Send {
     fn preserved(&self) -> Vec<crate::wire::Family> {
         Vec::new()
     }
+
+    /// Ask the kernel's side where it differs from what was applied (`show fib --diff`);
+    /// answered once the writes queued so far are done. `None` for in-memory FIBs.
+    fn kernel_diff(&self) -> Option<tokio::sync::oneshot::Receiver<KernelDiff>> {
+        None
+    }
+}
+
+/// The kernel's side of `show fib --diff`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KernelDiff {
+    /// Routes of ours the kernel holds.
+    pub installed: usize,
+    /// Prefixes where the kernel differs from what was applied, in no order.
+    pub rows: Vec<KernelDiffRow>,
+}
+
+/// One prefix of [`KernelDiff`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelDiffRow {
+    pub prefix: Prefix,
+    /// A code of [`crate::control::FibDiffRow::reason`].
+    pub reason: &'static str,
+    pub detail: String,
 }
 
 impl FibSink for netlink::NetlinkFib {
@@ -101,6 +125,10 @@ impl FibSink for netlink::NetlinkFib {
             f.push(crate::wire::Family::IPV6_UNICAST);
         }
         f
+    }
+
+    fn kernel_diff(&self) -> Option<tokio::sync::oneshot::Receiver<KernelDiff>> {
+        Some(netlink::NetlinkFib::diff(self))
     }
 
     fn barrier(&mut self) -> Option<crate::speaker::Barrier> {

@@ -14,7 +14,9 @@
 //!
 //! [`spawn`] starts it; `wren run` and the quick start use the same call.
 
+mod detail;
 pub mod explain;
+mod fibdiff;
 mod gate;
 mod host;
 mod io;
@@ -218,6 +220,8 @@ impl Drop for SpeakerHandle {
     }
 }
 
+#[cfg(test)]
+mod detail_tests;
 #[cfg(test)]
 mod explain_tests;
 #[cfg(test)]

@@ -29,6 +29,8 @@ pub use crate::rib::PeerId;
 
 /// Events handled before a flush, so control replies stay prompt under load.
 const DRAIN: usize = 256;
+/// Prefixes (announced + withdrawn) handled before a flush, for the same reason.
+const DRAIN_PREFIXES: usize = 16_384;
 /// After a session is stopped for too many prefixes, start it again after this long.
 const MAX_PREFIX_RESTART: Duration = Duration::from_secs(60);
 /// How long a stop waits for the connections' writers to send their Cease.
@@ -76,6 +78,8 @@ pub struct Peer {
     pub down_count: u64,
     /// Set while Established.
     pub neg: Option<Negotiated>,
+    /// The Established session's addresses and our GR flags (`show peers --detail`).
+    pub up: Option<super::detail::UpInfo>,
     /// Between peer_up and peer_down in the RIB.
     pub in_rib: bool,
     /// The RIB has heard of this peer (its counts and paths are meaningful).
@@ -229,6 +233,7 @@ impl Owner {
             cause: None,
             down_count: 0,
             neg: None,
+            up: None,
             in_rib: false,
             known: false,
             stale_gen: 0,
@@ -291,7 +296,7 @@ impl Owner {
                 Some(t) = inp.timers.recv() => self.on_timer(t),
                 Some(ev) = inp.events.recv() => {
                     self.on_event(ev);
-                    self.drain(&mut inp.events);
+                    self.drain(&mut inp.events, Some(&inp.control));
                 }
                 Some((req, reply)) = inp.control.recv() => {
                     self.flush();
@@ -310,7 +315,7 @@ impl Owner {
             // batch, once the events queued before them are handled (a tick or a timer
             // may have woken the loop), so that a reply reflects them.
             if !inp.control.is_empty() {
-                self.drain(&mut inp.events);
+                self.drain(&mut inp.events, None);
             }
             self.flush();
             let mut stop = None;
@@ -324,12 +329,25 @@ impl Owner {
         self.shutdown(&mut inp.events, withdraw).await;
     }
 
-    /// Handle up to [`DRAIN`] events that are already queued.
-    fn drain(&mut self, events: &mut mpsc::Receiver<PeerEvent>) {
+    /// Handle up to [`DRAIN`] events (and [`DRAIN_PREFIXES`] prefixes) that are already
+    /// queued; with `control`, stop early once a request waits there, so that it waits for
+    /// the flush of a partial batch at most (control-latency.sh: up to 0.5 s before).
+    fn drain(
+        &mut self,
+        events: &mut mpsc::Receiver<PeerEvent>,
+        control: Option<&mpsc::Receiver<ControlMsg>>,
+    ) {
+        let mut work = 0;
         for _ in 0..DRAIN {
             match events.try_recv() {
-                Ok(ev) => self.on_event(ev),
+                Ok(ev) => {
+                    work += super::stats::weight(&ev);
+                    self.on_event(ev);
+                }
                 Err(_) => break,
+            }
+            if work >= DRAIN_PREFIXES || control.is_some_and(|c| !c.is_empty()) {
+                break;
             }
         }
     }
@@ -348,6 +366,10 @@ impl Owner {
             };
             let _ = reply.send(Ok(Response::Done(how.to_string())));
             return Some(withdraw);
+        }
+        if matches!(req, Request::ShowFibDiff) {
+            self.fib_diff(reply);
+            return None;
         }
         let _ = reply.send(self.control(req));
         None
@@ -485,6 +507,12 @@ impl Owner {
         // RFC 4724 §4.1: only graceful-restart peers promise an End-of-RIB.
         let gr = p.cfg.graceful_restart && neg.peer_gr.is_some();
         p.cause = None;
+        p.up = Some(super::detail::up_info(
+            &p.cfg,
+            addrs,
+            &self.restart,
+            !self.sync.is_done(),
+        ));
         p.neg = Some(neg);
         p.in_rib = true;
         p.known = true;
@@ -520,6 +548,7 @@ impl Owner {
         p.stats.down(&reason, was_established);
         p.pending_reason = Some(why);
         let neg = p.neg.take();
+        p.up = None;
         if p.in_rib {
             let stale = peer::stale_time(&p.cfg, neg.as_ref(), &reason).filter(|_| was_established);
             self.rib.peer_down(id, stale.is_some());

@@ -386,6 +386,14 @@ impl Owner {
 
 // ===== helper functions =====
 
+/// The prefixes an event carries (1 for the others).
+pub(super) fn weight(ev: &crate::net::PeerEvent) -> usize {
+    match ev {
+        crate::net::PeerEvent::Update { msg, .. } => 1 + msg.nlri.len() + msg.withdrawn.len(),
+        _ => 1,
+    }
+}
+
 /// The BGP FSM state number (RFC 4271 §8.2.2 order; as in the BGP4-MIB `bgpPeerState`).
 pub fn state_code(s: State) -> u8 {
     match s {

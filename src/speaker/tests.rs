@@ -663,7 +663,7 @@ fn gr_flags(cfg: &SessionCfg) -> (bool, Vec<(crate::wire::Family, bool)>) {
     (g.restart, f)
 }
 
-fn update_v4(prefix: &str, nh: &str) -> crate::wire::update::UpdateMsg {
+pub(super) fn update_v4(prefix: &str, nh: &str) -> crate::wire::update::UpdateMsg {
     use crate::wire::{AsPath, Attrs, Nlri4, Origin};
     crate::wire::update::UpdateMsg {
         attrs: Attrs {

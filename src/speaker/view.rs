@@ -24,6 +24,9 @@ impl Owner {
                 self.fib.routes().iter().map(fib_row).collect(),
             )),
             Request::ShowStatus => Ok(Response::Status(self.status())),
+            Request::ShowPeersDetail { name } => self.peer_details(name.as_deref()),
+            // The kernel's side needs the loop's dispatch (owner.rs); this is the RIB's.
+            Request::ShowFibDiff => Ok(Response::FibDiff(self.fib_diff_partial().finish(None))),
             Request::LogLevel { level, peer } => {
                 crate::logging::set_level(&level, peer.as_deref()).map(Response::Done)
             }
@@ -47,7 +50,7 @@ impl Owner {
         }
     }
 
-    fn peer_row(&self, id: PeerId, p: &Peer) -> PeerRow {
+    pub(super) fn peer_row(&self, id: PeerId, p: &Peer) -> PeerRow {
         let counts = self.counts(id, p);
         let asn = match (&p.neg, p.cfg.asn) {
             (Some(n), _) => Some(n.peer_as),
@@ -212,7 +215,7 @@ fn connected_iface(host: &Host, nh: IpAddr) -> Option<String> {
         .map(|a| a.iface.clone())
 }
 
-fn fib_row(r: &FibRoute) -> FibRow {
+pub(super) fn fib_row(r: &FibRoute) -> FibRow {
     let (kind, next_hops) = match &r.kind {
         FibKind::Unicast(nh) => ("unicast", nh.clone()),
         FibKind::Blackhole => ("blackhole", Vec::new()),

@@ -35,6 +35,7 @@
 //!   whose nlmsg_pid is our request socket's port id.
 
 mod decode;
+mod diff;
 mod dump;
 mod encode;
 mod nh;
@@ -280,6 +281,13 @@ impl NetlinkFib {
     pub fn barrier(&self) -> oneshot::Receiver<FibStats> {
         let (tx, rx) = oneshot::channel();
         self.send(Cmd::Barrier(tx));
+        rx
+    }
+
+    /// Where the kernel differs from what was applied, once the queued writes are done.
+    pub fn diff(&self) -> oneshot::Receiver<crate::fib::KernelDiff> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Cmd::Diff(tx));
         rx
     }
 

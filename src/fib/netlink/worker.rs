@@ -28,6 +28,8 @@ pub(crate) enum Cmd {
     WithdrawAll,
     LinkLocal(Ipv6Addr, Option<String>),
     Barrier(oneshot::Sender<FibStats>),
+    /// `show fib --diff`: answered after the next flush.
+    Diff(oneshot::Sender<crate::fib::KernelDiff>),
     Learned(oneshot::Sender<Vec<KernelRoute>>),
     Close {
         withdraw: bool,
@@ -91,6 +93,7 @@ pub(crate) struct Worker {
     /// and the kernel drops IPv4 routes through it without telling anyone.
     pub redump: bool,
     barriers: Vec<oneshot::Sender<FibStats>>,
+    diffs: Vec<oneshot::Sender<crate::fib::KernelDiff>>,
     /// When the first sync happens at the latest.
     sync_deadline: Instant,
 }
@@ -153,6 +156,7 @@ impl Worker {
             refresh_at: None,
             redump: false,
             barriers: Vec::new(),
+            diffs: Vec::new(),
             sync_deadline: Instant::now() + cfg_sync,
         };
         w.probe_nexthops().await;
@@ -222,6 +226,9 @@ impl Worker {
             for b in self.barriers.drain(..) {
                 let _ = b.send(self.stats);
             }
+            for d in std::mem::take(&mut self.diffs) {
+                let _ = d.send(self.diff());
+            }
         }
     }
 
@@ -235,6 +242,7 @@ impl Worker {
                 Cmd::WithdrawAll => self.withdraw_all(),
                 Cmd::LinkLocal(nh, dev) => self.link_local(nh, dev),
                 Cmd::Barrier(tx) => self.barriers.push(tx),
+                Cmd::Diff(tx) => self.diffs.push(tx),
                 Cmd::Learned(tx) => {
                     let _ = tx.send(self.learned());
                 }
