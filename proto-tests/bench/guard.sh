@@ -116,6 +116,10 @@ ref = base.get(profile)
 if not ref:
     print(f"no {profile} baseline in {path}: run proto-tests/bench/guard.sh --update")
     sys.exit(1)
+# Peak-RSS growth of a 40-client run depends on allocator timing: three runs of the same
+# build gave 426, 623 and 721 bytes per route. It is reported, not enforced, until it is
+# measured deterministically (heap bytes, not RSS).
+noisy = {"rr_fanout_bytes_per_route_out"}
 bad = []
 print(f"| measure ({profile}) | baseline | now | ratio |")
 print("|---|---|---|---|")
@@ -123,8 +127,10 @@ for k, v in now.items():
     b = ref.get(k)
     ratio = v / b if b else float("nan")
     flag = " **over**" if b and ratio > 1 + tol else ""
+    if flag and k in noisy:
+        flag = " over (noisy: reported, not enforced)"
     print(f"| {k} | {b} | {v} | {ratio:.2f}{flag} |")
-    if flag:
+    if flag and k not in noisy:
         bad.append(k)
 if bad:
     print(f"FAIL: more than {tol:.0%} above the baseline: {', '.join(bad)} "
