@@ -133,16 +133,5 @@ fn print_text(cmd: &str, reply: &Reply) {
 }
 
 fn socket_path(t: &Target) -> Result<PathBuf, String> {
-    if let Some(s) = &t.socket {
-        return Ok(s.clone());
-    }
-    match &t.config {
-        Some(path) => wren::config::load(path)
-            .map(|(cfg, _)| cfg.control.socket)
-            .map_err(|errors| {
-                let v: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                v.join("; ")
-            }),
-        None => Ok(wren::config::ControlCfg::default().socket),
-    }
+    super::show::socket_path(t.socket.as_deref(), t.config.as_deref())
 }
