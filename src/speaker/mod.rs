@@ -225,4 +225,6 @@ mod detail_tests;
 #[cfg(test)]
 mod explain_tests;
 #[cfg(test)]
+mod restart_tests;
+#[cfg(test)]
 mod tests;
