@@ -8,35 +8,20 @@
 
 #[path = "bird_compat/calico.rs"]
 mod calico;
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use calico::Conn;
+use common::{sigterm, until, Daemon};
 
-const WAIT: Duration = Duration::from_secs(20);
 const THRESHOLD: Duration = Duration::from_secs(30);
 const BIRDC: &str = "/opt/bird1/usr/sbin/birdc";
 
-/// A daemon process, killed (by its PID) if the test ends early.
-struct Daemon {
-    child: Child,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("wren-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
+    let d = common::tmpdir(name);
     for n in ["bird", "bird6", "birdcl", "birdcl6"] {
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_wren"), d.join(n)).unwrap();
     }
@@ -82,16 +67,7 @@ dry_run = true
 }
 
 fn spawn(dir: &Path, prog: &str, args: &[&str], log: &str) -> Daemon {
-    let log = std::fs::File::create(dir.join(log)).unwrap();
-    let child = Command::new(dir.join(prog))
-        .args(args)
-        .env("WREN_LOG", "debug")
-        .env_remove("WREN_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start the daemon");
-    Daemon { child }
+    common::spawn(&dir.join(prog), args, dir, log)
 }
 
 /// calico-node's `bird -R -s SOCK -d -c FILE`.
@@ -116,26 +92,6 @@ fn plain(dir: &Path, cfg: &Path, log: &str) -> Daemon {
     )
 }
 
-/// Poll `f` until it returns Some, or panic after WAIT with the daemons' logs.
-fn until<T>(dir: &Path, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let t0 = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        if t0.elapsed() > WAIT {
-            let logs: Vec<String> = std::fs::read_dir(dir)
-                .unwrap()
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "log"))
-                .map(|l| std::fs::read_to_string(l).unwrap_or_default())
-                .collect();
-            panic!("timed out waiting for {what}\n{}", logs.join("\n-----\n"));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// calicoctl node status: `show protocols` on a fresh connection (None: no socket yet).
 fn calicoctl(socket: &Path, sep: char) -> Option<Vec<calico::Peer>> {
     let mut c = Conn::try_open(socket)?;
@@ -157,19 +113,6 @@ fn birdcl(dir: &Path, prog: &str, socket: &Path, cmd: &[&str]) -> String {
         .unwrap();
     assert!(out.status.success(), "{prog} {cmd:?}: {out:?}");
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn sigterm(d: &mut Daemon) {
-    // SAFETY: kill(2) on the PID of a child we started and have not reaped.
-    assert_eq!(unsafe { libc::kill(d.child.id() as i32, libc::SIGTERM) }, 0);
-    let t0 = Instant::now();
-    while d.child.try_wait().unwrap().is_none() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "no exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -1,29 +1,12 @@
 //! `wren reload`, SIGHUP and `wren peer ...` against a `wren run` process on loopback (no
 //! root, no BGP neighbour needed: the peers only have to exist).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use serde_json::Value;
 
-const WAIT: Duration = Duration::from_secs(20);
-
-/// A `wren run` process, killed (by its PID) if the test ends early.
-struct Daemon {
-    child: Child,
-    socket: PathBuf,
-    log: PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
+mod common;
+use common::{tmpdir, wren};
 
 /// The config with peers at 127.0.0.{n} for each `n` (hold time `hold`).
 fn write_config(path: &Path, socket: &Path, peers: &[u8], hold: u16) {
@@ -41,15 +24,6 @@ fn write_config(path: &Path, socket: &Path, peers: &[u8], hold: u16) {
     std::fs::write(path, text).unwrap();
 }
 
-fn wren(socket: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wren"))
-        .args(args)
-        .arg("--socket")
-        .arg(socket)
-        .output()
-        .expect("run wren")
-}
-
 fn peers(socket: &Path) -> Option<Value> {
     let out = wren(socket, &["show", "peers", "-o", "json"]);
     out.status
@@ -65,15 +39,9 @@ fn names(socket: &Path) -> Vec<String> {
         .collect()
 }
 
-fn until(d: &Daemon, what: &str, mut f: impl FnMut() -> bool) {
-    let t0 = Instant::now();
-    while !f() {
-        if t0.elapsed() > WAIT {
-            let log = std::fs::read_to_string(&d.log).unwrap_or_default();
-            panic!("timed out waiting for {what}\n{log}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// Polls the condition until it holds (see `common::until`).
+fn until(dir: &Path, what: &str, mut f: impl FnMut() -> bool) {
+    common::until(dir, what, || f().then_some(()));
 }
 
 fn text(b: &[u8]) -> String {
@@ -82,44 +50,35 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn reload_sighup_and_peer_commands() {
-    let dir = std::env::temp_dir().join(format!("wren-reload-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tmpdir("reload");
     let (cfg, socket, log) = (
         dir.join("wren.toml"),
         dir.join("wren.sock"),
         dir.join("wren.log"),
     );
     write_config(&cfg, &socket, &[61], 90);
-    let child = Command::new(env!("CARGO_BIN_EXE_wren"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start wren run");
-    let d = Daemon { child, socket, log };
-    until(&d, "the control socket", || peers(&d.socket).is_some());
-    assert_eq!(names(&d.socket), ["p61"]);
+    let d = common::wren_run(&dir, &cfg, "wren.log");
+    until(&dir, "the control socket", || peers(&socket).is_some());
+    assert_eq!(names(&socket), ["p61"]);
 
     // Nothing changed.
-    let out = wren(&d.socket, &["reload"]);
+    let out = wren(&socket, &["reload"]);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(text(&out.stdout), "no change\n");
 
     // A peer added and one changed, one line each.
-    write_config(&cfg, &d.socket, &[61, 62], 30);
-    let out = wren(&d.socket, &["reload"]);
+    write_config(&cfg, &socket, &[61, 62], 30);
+    let out = wren(&socket, &["reload"]);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         text(&out.stdout),
         "peer p61: hold_time 90 → 30\npeer p62 added\n"
     );
-    assert_eq!(names(&d.socket), ["p61", "p62"]);
+    assert_eq!(names(&socket), ["p61", "p62"]);
 
     // A refused file: exit 1, the file, the key and the reason; nothing changes.
-    write_config(&cfg, &d.socket, &[61], 2);
-    let out = wren(&d.socket, &["reload", "-o", "json"]);
+    write_config(&cfg, &socket, &[61], 2);
+    let out = wren(&socket, &["reload", "-o", "json"]);
     assert!(!out.status.success());
     let reply: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(reply["ok"], false);
@@ -128,42 +87,40 @@ fn reload_sighup_and_peer_commands() {
         err.contains("wren.toml") && err.contains("peer[0].hold_time"),
         "{err}"
     );
-    assert_eq!(names(&d.socket), ["p61", "p62"]);
+    assert_eq!(names(&socket), ["p61", "p62"]);
 
     // SIGHUP: the same as `wren reload`.
-    write_config(&cfg, &d.socket, &[62, 63], 30);
-    let pid = d.child.id() as libc::pid_t;
-    // SAFETY: kill(2) on the PID of a child we started and have not reaped.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
-    until(&d, "the SIGHUP reload", || {
-        names(&d.socket) == ["p62", "p63"]
+    write_config(&cfg, &socket, &[62, 63], 30);
+    common::signal(&d, libc::SIGHUP);
+    until(&dir, "the SIGHUP reload", || {
+        names(&socket) == ["p62", "p63"]
     });
 
     // The peer commands.
-    let out = wren(&d.socket, &["peer", "disable", "p62", "-m", "maintenance"]);
+    let out = wren(&socket, &["peer", "disable", "p62", "-m", "maintenance"]);
     assert!(out.status.success(), "{out:?}");
     assert!(text(&out.stdout).contains("Cease 6/2"), "{out:?}");
-    let v = peers(&d.socket).unwrap();
+    let v = peers(&socket).unwrap();
     assert_eq!(
         v[0]["last_down"], "disabled by the operator: maintenance",
         "{v}"
     );
-    let out = wren(&d.socket, &["peer", "enable", "p62", "-o", "json"]);
+    let out = wren(&socket, &["peer", "enable", "p62", "-o", "json"]);
     let reply: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(reply["ok"], true, "{reply}");
     // Started again (passive: it waits for the peer); the last down reason stays.
-    until(&d, "p62 started", || {
-        peers(&d.socket).is_some_and(|v| v[0]["state"] == "active")
+    until(&dir, "p62 started", || {
+        peers(&socket).is_some_and(|v| v[0]["state"] == "active")
     });
-    let out = wren(&d.socket, &["peer", "reset", "p63"]);
+    let out = wren(&socket, &["peer", "reset", "p63"]);
     assert!(out.status.success(), "{out:?}");
-    let out = wren(&d.socket, &["peer", "reset", "nope"]);
+    let out = wren(&socket, &["peer", "reset", "nope"]);
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("no peer named \"nope\""),
         "{out:?}"
     );
-    let logged = std::fs::read_to_string(&d.log).unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
     assert!(
         logged.contains("SIGHUP: reload: peer p61 removed"),
         "{logged}"

@@ -3,34 +3,19 @@
 //! session, the routes and the FIB with the documented schemas.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+use common::{sigterm, tmpdir, until, Daemon};
+
 const PORT: u16 = 21180;
-const WAIT: Duration = Duration::from_secs(20);
 
-/// A `wren run` process, killed (by its PID) if the test ends early.
-struct Daemon {
-    child: Child,
+/// A `wren run` process and its control socket.
+struct Node {
+    d: Daemon,
     socket: PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("wren-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn config(dir: &Path, me: &str, other: &str, block: &str) -> PathBuf {
@@ -69,31 +54,18 @@ listen = ""
     path
 }
 
-fn start(dir: &Path, me: &str, other: &str, block: &str) -> Daemon {
+fn start(dir: &Path, me: &str, other: &str, block: &str) -> Node {
     let cfg = config(dir, me, other, block);
-    let log = std::fs::File::create(dir.join(format!("n{me}.log"))).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_wren"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .env("WREN_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start wren run");
-    Daemon {
-        child,
+    Node {
+        d: common::wren_run(dir, &cfg, &format!("n{me}.log")),
         socket: dir.join(format!("{me}.sock")),
     }
 }
 
 fn show(socket: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wren"))
-        .arg("show")
-        .args(args)
-        .arg("--socket")
-        .arg(socket)
-        .output()
-        .expect("run wren show")
+    let mut a = vec!["show"];
+    a.extend(args);
+    common::wren(socket, &a)
 }
 
 fn show_json(socket: &Path, args: &[&str]) -> Option<Value> {
@@ -104,43 +76,6 @@ fn show_json(socket: &Path, args: &[&str]) -> Option<Value> {
         return None;
     }
     serde_json::from_slice(&out.stdout).ok()
-}
-
-/// Poll `f` until it returns Some, or panic after WAIT with the daemons' logs.
-fn until<T>(dir: &Path, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let t0 = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        if t0.elapsed() > WAIT {
-            let logs: Vec<String> = std::fs::read_dir(dir)
-                .unwrap()
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "log"))
-                .map(|l| std::fs::read_to_string(l).unwrap_or_default())
-                .collect();
-            panic!("timed out waiting for {what}\n{}", logs.join("\n-----\n"));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn sigterm(d: &mut Daemon) -> std::process::ExitStatus {
-    let pid = d.child.id() as libc::pid_t;
-    // SAFETY: kill(2) on the PID of a child we started and have not reaped.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let t0 = Instant::now();
-    loop {
-        if let Some(st) = d.child.try_wait().unwrap() {
-            return st;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "no exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn established(socket: &Path) -> Option<Value> {
@@ -231,7 +166,7 @@ fn two_daemons_peer_and_answer_show() {
 
     // SIGTERM: a graceful stop (RFC 4724): no NOTIFICATION, b keeps a's route as
     // stale; socket removed, exit 0.
-    assert!(sigterm(&mut a).success());
+    assert!(sigterm(&mut a.d).success());
     assert!(!a.socket.exists(), "socket file left behind");
     let down = until(&dir, "b to see the session go down", || {
         let v = show_json(&b.socket, &["peers"])?;
@@ -265,7 +200,7 @@ fn two_daemons_peer_and_answer_show() {
         !a.socket.exists(),
         "wren stop waits until the daemon is gone"
     );
-    assert!(a.child.wait().unwrap().success());
+    assert!(a.d.child.wait().unwrap().success());
     let down = until(&dir, "b to see the Cease", || {
         let v = show_json(&b.socket, &["peers"])?;
         let why = v[0]["last_down"].as_str()?.to_string();
@@ -275,7 +210,7 @@ fn two_daemons_peer_and_answer_show() {
     until(&dir, "a's route gone from b", || {
         route(&b.socket, "10.65.1.0/26").is_none().then_some(())
     });
-    assert!(sigterm(&mut b).success());
+    assert!(sigterm(&mut b.d).success());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -295,8 +230,8 @@ fn graceful_restart_keeps_a_dead_peers_routes_as_stale() {
     let mut b = start(&dir, "44", "43", "10.65.2.64/26");
     until(&dir, "b's route at a", || route(&a.socket, "10.65.2.64/26"));
     // No NOTIFICATION: the session just drops, as when a daemon restarts.
-    b.child.kill().unwrap();
-    b.child.wait().unwrap();
+    b.d.child.kill().unwrap();
+    b.d.child.wait().unwrap();
     let r = until(&dir, "the route to turn stale", || {
         route(&a.socket, "10.65.2.64/26").filter(|r| r["stale"] == true)
     });
