@@ -350,6 +350,40 @@ fn received_notification_goes_idle_without_reply() {
 }
 
 #[test]
+fn peer_reset_or_config_change_does_not_grow_the_backoff() {
+    // RFC 4486 §4 Cease 6/4 and 6/6: reconnect after the base interval (3.75..5 s), twice
+    // in a row; any other NOTIFICATION (here 6/2 and 4/0) still counts as a failure.
+    let base = Duration::from_secs(5);
+    for sub in [4u8, 6] {
+        let (mut s, now) = established();
+        for _ in 0..2 {
+            let n = NotificationMsg {
+                code: 6,
+                subcode: sub,
+                data: vec![],
+            };
+            let a = s.handle(now, Event::Recv(Message::Notification(n)));
+            let d = armed(&a, Timer::ConnectRetry).unwrap();
+            assert!(d <= base && d >= base.mul_f64(0.75), "6/{sub}: {d:?}");
+            s.handle(now, Event::TimerFired(Timer::ConnectRetry));
+            s.handle(now, Event::TcpConnected);
+            s.handle(now, Event::Recv(good_open()));
+        }
+    }
+    for (code, sub) in [(6u8, 2u8), (4, 0)] {
+        let (mut s, now) = established();
+        let n = NotificationMsg {
+            code,
+            subcode: sub,
+            data: vec![],
+        };
+        let a = s.handle(now, Event::Recv(Message::Notification(n)));
+        let d = armed(&a, Timer::ConnectRetry).unwrap();
+        assert!(d > base, "{code}/{sub} is a failure: {d:?}");
+    }
+}
+
+#[test]
 fn send_hold_timer_expiry_rfc9687() {
     let (mut s, now) = established();
     let a = s.handle(now, Event::SendProgress);
