@@ -129,6 +129,10 @@ pub fn negotiate(cfg: &SessionCfg, open: &OpenMsg) -> Negotiated {
             }),
             _ => None,
         }),
+        peer_llgr: theirs.iter().find_map(|c| match c {
+            Capability::LongLivedGr(v) => Some(v.clone()),
+            _ => None,
+        }),
     }
 }
 

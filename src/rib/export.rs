@@ -30,6 +30,8 @@ pub struct GroupKey {
     pub ext_msg: bool,
     pub ext_next_hop: Vec<Family>,
     pub families: Vec<Family>,
+    /// The peers sent the long-lived graceful-restart capability (RFC 9494 §4.5).
+    pub llgr: bool,
 }
 
 /// Where a path came from, as far as export cares.
@@ -79,6 +81,7 @@ impl GroupKey {
             ext_msg: p.neg.ext_msg,
             ext_next_hop: sorted(&p.neg.ext_next_hop),
             families: sorted(&p.neg.families),
+            llgr: p.neg.peer_llgr.is_some(),
         }
     }
 
@@ -166,6 +169,11 @@ pub fn exportable(src: SrcKind, keys: &Keys, g: &GroupKey) -> bool {
     // RFC 1997: NO_EXPORT and NO_EXPORT_SUBCONFED stay inside the AS (wren has no
     // confederation, so the two are the same here).
     if !g.ibgp && keys.wk & (wk::NO_EXPORT | wk::NO_EXPORT_SUBCONFED) != 0 {
+        return false;
+    }
+    // RFC 9494 §4.5: LLGR_STALE paths go only to peers that sent the LLGR capability.
+    // (The option of sending them to other iBGP peers with NO_EXPORT is not taken.)
+    if !g.llgr && keys.wk & wk::LLGR_STALE != 0 {
         return false;
     }
     match src {

@@ -65,6 +65,7 @@ pub fn neg(peer_as: u32, peer_id: Ipv4Addr) -> Negotiated {
         ext_msg: false,
         ext_next_hop: vec![],
         peer_gr: None,
+        peer_llgr: None,
     }
 }
 
