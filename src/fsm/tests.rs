@@ -428,6 +428,30 @@ fn negotiation_intersects_families() {
 }
 
 #[test]
+fn negotiation_keeps_the_peers_llgr_capability_rfc9494() {
+    use crate::wire::capability::LlgrFamily;
+    let (mut s, now) = open_sent();
+    s.handle(now, Event::Recv(good_open()));
+    assert_eq!(s.negotiated().unwrap().peer_llgr, None, "not sent: none");
+    let fam = LlgrFamily {
+        family: Family::IPV4_UNICAST,
+        forwarding: true,
+        reserved_flags: 0,
+        stale_time: 3600,
+    };
+    let (mut s, now) = open_sent();
+    let caps = vec![
+        Capability::Multiprotocol(Family::IPV4_UNICAST),
+        Capability::LongLivedGr(vec![fam]),
+    ];
+    s.handle(
+        now,
+        Event::Recv(peer_open(65001, 90, [198, 18, 0, 2], caps)),
+    );
+    assert_eq!(s.negotiated().unwrap().peer_llgr, Some(vec![fam]));
+}
+
+#[test]
 fn collision_keeps_the_higher_identifier_side() {
     let lo = Ipv4Addr::new(198, 18, 0, 1);
     let hi = Ipv4Addr::new(198, 18, 0, 2);

@@ -5,6 +5,7 @@ mod decision;
 mod export;
 mod groups;
 mod lifecycle;
+mod llgr;
 mod policy;
 mod random;
 mod reconfig;
