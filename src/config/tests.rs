@@ -40,6 +40,12 @@ fn long_lived_stale_time_is_off_by_default_and_24_bits() {
             .any(|e| e.to_string().contains("long_lived_stale_time")),
         "{e:?}"
     );
+    let no_gr = format!("{MIN}{peer}long_lived_stale_time = 60\ngraceful_restart = false\n");
+    let e = v(&no_gr).unwrap_err();
+    assert!(
+        e.iter().any(|e| e.to_string().contains("RFC 9494 §4.1")),
+        "{e:?}"
+    );
 }
 
 #[test]

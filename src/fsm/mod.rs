@@ -137,7 +137,7 @@ pub struct Negotiated {
     /// RFC 4724: the peer's graceful-restart capability, if it sent one.
     pub peer_gr: Option<PeerGr>,
     /// RFC 9494 §3: the peer's long-lived graceful-restart capability (families, F bits,
-    /// long-lived stale times), if it sent one.
+    /// long-lived stale times), if it sent one together with the GR capability (§4.1).
     pub peer_llgr: Option<Vec<crate::wire::capability::LlgrFamily>>,
 }
 

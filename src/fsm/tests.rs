@@ -439,16 +439,23 @@ fn negotiation_keeps_the_peers_llgr_capability_rfc9494() {
         reserved_flags: 0,
         stale_time: 3600,
     };
+    let gr = Capability::GracefulRestart(crate::wire::capability::GracefulRestart {
+        restart: false,
+        notification: true,
+        reserved_flags: 0,
+        time: 120,
+        families: vec![],
+    });
+    let open = |caps: Vec<Capability>| peer_open(65001, 90, [198, 18, 0, 2], caps);
+    let v4 = Capability::Multiprotocol(Family::IPV4_UNICAST);
+    let llgr = Capability::LongLivedGr(vec![fam]);
     let (mut s, now) = open_sent();
-    let caps = vec![
-        Capability::Multiprotocol(Family::IPV4_UNICAST),
-        Capability::LongLivedGr(vec![fam]),
-    ];
-    s.handle(
-        now,
-        Event::Recv(peer_open(65001, 90, [198, 18, 0, 2], caps)),
-    );
+    s.handle(now, Event::Recv(open(vec![v4.clone(), gr, llgr.clone()])));
     assert_eq!(s.negotiated().unwrap().peer_llgr, Some(vec![fam]));
+    // RFC 9494 §4.5: without the GR capability it is ignored.
+    let (mut s, now) = open_sent();
+    s.handle(now, Event::Recv(open(vec![v4, llgr])));
+    assert_eq!(s.negotiated().unwrap().peer_llgr, None);
 }
 
 #[test]

@@ -33,7 +33,7 @@ pub struct Cand {
 /// The steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
-    /// RFC 9494 §4.3: a path carrying LLGR_STALE is least preferred.
+    /// RFC 9494 §4.3, §4.4: a path carrying LLGR_STALE is least preferred.
     LlgrStale,
     Local,
     LocalPref,

@@ -30,7 +30,7 @@ pub struct GroupKey {
     pub ext_msg: bool,
     pub ext_next_hop: Vec<Family>,
     pub families: Vec<Family>,
-    /// The peers sent the long-lived graceful-restart capability (RFC 9494 §4.5).
+    /// The peers sent the long-lived graceful-restart capability (RFC 9494 §4.3).
     pub llgr: bool,
 }
 
@@ -171,8 +171,9 @@ pub fn exportable(src: SrcKind, keys: &Keys, g: &GroupKey) -> bool {
     if !g.ibgp && keys.wk & (wk::NO_EXPORT | wk::NO_EXPORT_SUBCONFED) != 0 {
         return false;
     }
-    // RFC 9494 §4.5: LLGR_STALE paths go only to peers that sent the LLGR capability.
-    // (The option of sending them to other iBGP peers with NO_EXPORT is not taken.)
+    // RFC 9494 §4.3: LLGR_STALE paths are not sent to peers that did not send the LLGR
+    // capability (withdrawn from them). The §4.6 option (to iBGP peers with NO_EXPORT
+    // and LOCAL_PREF 0) is not taken.
     if !g.llgr && keys.wk & wk::LLGR_STALE != 0 {
         return false;
     }

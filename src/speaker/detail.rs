@@ -138,7 +138,7 @@ fn llst(p: &Peer) -> Vec<LlstDetail> {
     p.llgr
         .running
         .iter()
-        .map(|(family, until)| LlstDetail {
+        .map(|(family, until, _)| LlstDetail {
             family: *family,
             remaining_secs: until.saturating_duration_since(now).as_secs(),
         })

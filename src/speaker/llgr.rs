@@ -32,8 +32,12 @@ pub struct Llgr {
     /// What to keep as long-lived stale, per family, once the GR time of the current
     /// down runs out.
     pub pending: Vec<(Family, Duration)>,
-    /// Families in their long-lived stale period, and when it ends.
-    pub running: Vec<(Family, Instant)>,
+    /// Families in their long-lived stale period: when it ends, and the token of its timer.
+    pub running: Vec<(Family, Instant, u64)>,
+    /// The graceful-restart timer of the current down is running.
+    pub in_gr: bool,
+    /// Last timer token given out.
+    next: u64,
 }
 
 // ===== impl Owner =====
@@ -59,16 +63,26 @@ impl Owner {
         self.rib.peer_down(id, gr.is_some() || !ll.is_empty());
         p.in_rib = false;
         self.dirty = true;
-        p.llgr = Llgr::default();
         if gr.is_none() && ll.is_empty() {
+            // Every path is gone; a GR timer still running clears `stale` when it fires.
+            p.llgr.pending.clear();
+            p.llgr.running.clear();
+            p.stale = p.llgr.in_gr;
             return;
         }
         p.stale_gen += 1;
         p.stale = true;
-        p.llgr.pending = ll;
+        // RFC 9494 §4.2: a long-lived stale timer already running (consecutive restarts
+        // before the peer synchronized) is neither restarted nor updated.
+        let running: Vec<Family> = p.llgr.running.iter().map(|r| r.0).collect();
+        p.llgr.pending = ll
+            .into_iter()
+            .filter(|(f, _)| !running.contains(f))
+            .collect();
+        p.llgr.in_gr = gr.is_some();
         let Some(d) = gr else {
-            // RFC 9494 §4.2: without graceful restart (or with a restart time of 0) the
-            // long-lived stale period begins at once.
+            // RFC 9494 §4.2: with a restart time of 0 the long-lived stale period
+            // begins at once.
             return self.begin_llgr(id);
         };
         info!(
@@ -84,7 +98,8 @@ impl Owner {
     }
 
     /// The graceful-restart time of the peer's `gen`-th down ran out: long-lived stale
-    /// for the LLGR families if the peer is still down, else its stale paths go.
+    /// for the LLGR families (those pending while the peer is still down, and those
+    /// whose period already runs), the other stale paths go.
     pub(super) fn on_stale_expired(&mut self, peer: PeerId, gen: u64) {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
@@ -92,11 +107,15 @@ impl Owner {
         if !p.stale || p.stale_gen != gen {
             return;
         }
-        if !p.in_rib && !p.llgr.pending.is_empty() {
+        p.llgr.in_gr = false;
+        if p.in_rib {
+            // Back up: RFC 4724 applies to what was not long-lived stale already.
+            p.llgr.pending.clear();
+        }
+        if !p.llgr.pending.is_empty() || !p.llgr.running.is_empty() {
             return self.begin_llgr(peer);
         }
         p.stale = false;
-        p.llgr = Llgr::default();
         info!(
             "peer {}: graceful restart time over, dropping its stale routes",
             p.name
@@ -108,22 +127,46 @@ impl Owner {
         }
     }
 
-    /// The long-lived stale time of one family ran out (RFC 9494 §4.2).
-    pub(super) fn on_llgr_expired(&mut self, peer: PeerId, gen: u64, family: Family) {
+    /// The long-lived stale time of one family ran out (RFC 9494 §4.2): its stale paths
+    /// go, whether the peer is down or back and not yet synchronized.
+    pub(super) fn on_llgr_expired(&mut self, peer: PeerId, token: u64, family: Family) {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        if !p.stale || p.stale_gen != gen {
-            return;
+        let before = p.llgr.running.len();
+        p.llgr
+            .running
+            .retain(|(f, _, t)| !(*f == family && *t == token));
+        if p.llgr.running.len() == before {
+            return; // ended by End-of-RIB, or by a down without stale paths
         }
-        p.llgr.running.retain(|(f, _)| *f != family);
         info!(
             "peer {}: long-lived stale time over for {family}, dropping those routes",
             p.name
         );
         self.rib.llgr_expired(peer, family);
         self.dirty = true;
-        if !p.llgr.running.is_empty() {
+        self.llgr_maybe_over(peer);
+    }
+
+    /// End-of-RIB for `family` from the peer: it is synchronized, its long-lived stale
+    /// period is over (RFC 9494 §4.2; the RIB removed what it did not refresh).
+    pub(super) fn llgr_end_of_rib(&mut self, peer: PeerId, family: Family) {
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.llgr.running.retain(|r| r.0 != family);
+        }
+        self.llgr_maybe_over(peer);
+    }
+
+    /// No long-lived stale period and no GR time left: the peer keeps no stale paths.
+    fn llgr_maybe_over(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if !p.stale || p.llgr.in_gr || !p.llgr.running.is_empty() {
+            return;
+        }
+        if !p.llgr.pending.is_empty() {
             return;
         }
         p.stale = false;
@@ -135,27 +178,33 @@ impl Owner {
         }
     }
 
-    /// RFC 9494 §4.2: the peer's stale paths of its pending LLGR families become
-    /// long-lived stale (the rest go), one timer per family.
+    /// RFC 9494 §4.2: the peer's stale paths of its LLGR families become long-lived
+    /// stale (the rest go); one timer per newly started family.
     fn begin_llgr(&mut self, id: PeerId) {
         let Some(p) = self.peers.get_mut(&id) else {
             return;
         };
         let fams = std::mem::take(&mut p.llgr.pending);
-        let list: Vec<Family> = fams.iter().map(|(f, _)| *f).collect();
-        self.rib.llgr_begin(id, &list);
+        let mut keep: Vec<Family> = p.llgr.running.iter().map(|r| r.0).collect();
+        keep.extend(fams.iter().map(|(f, _)| *f));
+        self.rib.llgr_begin(id, &keep);
         self.dirty = true;
         let now = Instant::now();
         let mut shown = Vec::new();
         for (family, d) in fams {
+            p.llgr.next += 1;
+            let token = p.llgr.next;
             let ev = TimerEvent::LlgrExpired {
                 peer: id,
-                gen: p.stale_gen,
+                gen: token,
                 family,
             };
             arm(&self.timers, d, ev);
-            p.llgr.running.push((family, now + d));
-            shown.push(format!("{family} {} s", d.as_secs()));
+            p.llgr.running.push((family, now + d, token));
+        }
+        for (family, until, _) in &p.llgr.running {
+            let left = until.saturating_duration_since(now).as_secs();
+            shown.push(format!("{family} {left} s"));
         }
         info!(
             "peer {}: long-lived graceful restart (RFC 9494), keeping its routes as long-lived stale (LLGR_STALE, least preferred): {}",
@@ -169,9 +218,9 @@ impl Owner {
 
 /// Our LLGR capability (RFC 9494 §3) for a peer with `long_lived_stale_time` set: every
 /// configured family with that time. The F bits are set per start (restart.rs), as for
-/// graceful restart.
+/// graceful restart. Only beside the GR capability (§4.1).
 pub fn capability(p: &PeerCfg) -> Option<Capability> {
-    if p.long_lived_stale_time == 0 {
+    if p.long_lived_stale_time == 0 || !p.graceful_restart {
         return None;
     }
     let time = p.long_lived_stale_time.min(LLST_MAX);

@@ -36,7 +36,7 @@ fn llgr_fam(family: Family, stale_time: u32) -> LlgrFamily {
     }
 }
 
-/// The peer announced GR (restart time `gr`, N bit) if `gr > 0`, and LLGR for `ll`.
+/// The peer announced GR (restart time `gr`, N bit) and LLGR for `ll`.
 fn neg(gr: u16, ll: Option<Vec<LlgrFamily>>) -> Negotiated {
     Negotiated {
         peer_as: 65001,
@@ -51,7 +51,7 @@ fn neg(gr: u16, ll: Option<Vec<LlgrFamily>>) -> Negotiated {
         enhanced_route_refresh: false,
         ext_msg: false,
         ext_next_hop: vec![],
-        peer_gr: (gr > 0).then(|| PeerGr {
+        peer_gr: Some(PeerGr {
             restarting: false,
             notification: true,
             restart_time: gr,
@@ -79,6 +79,10 @@ fn our_capability_carries_every_family_with_the_configured_time() {
     assert!(!peer::capabilities(&peer_cfg(0), 64512, false)
         .iter()
         .any(|c| matches!(c, Capability::LongLivedGr(_))));
+    // RFC 9494 §4.1: only beside the GR capability.
+    let mut no_gr = peer_cfg(3600);
+    no_gr.graceful_restart = false;
+    assert_eq!(capability(&no_gr), None);
 }
 
 #[test]
@@ -99,13 +103,13 @@ fn kept_families_take_the_smaller_time_and_need_the_capability() {
     assert!(llgr_times(&peer_cfg(5), Some(&n), &hard).is_empty());
     let cease = DownReason::NotificationReceived(NotificationMsg::new(6, 4, vec![]));
     assert_eq!(llgr_times(&peer_cfg(5), Some(&n), &cease).len(), 1);
-    // Without GR there is no N bit: a NOTIFICATION ends the routes.
-    let no_gr = neg(0, ll);
-    assert!(llgr_times(&peer_cfg(5), Some(&no_gr), &cease).is_empty());
-    assert_eq!(
-        llgr_times(&peer_cfg(5), Some(&no_gr), &transport()).len(),
-        1
-    );
+    // A restart time of 0 still keeps them (LLGR at once); with GR off for the peer
+    // here (no N bit of ours), a NOTIFICATION ends them.
+    let zero = neg(0, ll);
+    assert_eq!(llgr_times(&peer_cfg(5), Some(&zero), &transport()).len(), 1);
+    let mut no_gr = peer_cfg(5);
+    no_gr.graceful_restart = false;
+    assert!(llgr_times(&no_gr, Some(&zero), &cease).is_empty());
 }
 
 async fn routes(r: &Rig) -> Vec<RouteRow> {
@@ -172,7 +176,7 @@ async fn gr_then_long_lived_stale_then_gone() {
 }
 
 #[tokio::test]
-async fn without_gr_long_lived_stale_begins_at_once() {
+async fn with_restart_time_0_long_lived_stale_begins_at_once() {
     let r = rig_with(CONFIG, None);
     session(&r, neg(0, Some(vec![llgr_fam(V4, 1)]))).await;
     assert_eq!(state(&r).await, Some((true, true)));
@@ -192,4 +196,76 @@ async fn without_llgr_the_gr_time_ends_the_routes() {
         None,
         "no LLGR configured: gone after the GR time"
     );
+}
+
+async fn down(r: &Rig) {
+    let down = PeerEvent::Down {
+        peer: 1,
+        reason: transport(),
+        was_established: true,
+    };
+    r.events.send(down).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_running_long_lived_stale_timer_survives_consecutive_restarts() {
+    // LLGR at once (restart time 0), 2 s. The peer comes back after 1 s and goes down
+    // again before its End-of-RIB: the timer is not restarted (RFC 9494 §4.2), so the
+    // route goes 2 s after the first down, not 2 s after the second.
+    let r = rig_with(&CONFIG.replace("time = 1", "time = 60"), None);
+    let n = neg(0, Some(vec![llgr_fam(V4, 2)]));
+    session(&r, n.clone()).await;
+    assert_eq!(state(&r).await, Some((true, true)));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let up = PeerEvent::Up {
+        peer: 1,
+        neg: n,
+        local: "198.18.0.1:179".parse().unwrap(),
+        remote: "198.18.0.2:40001".parse().unwrap(),
+    };
+    r.events.send(up).await.unwrap();
+    down(&r).await;
+    assert_eq!(
+        state(&r).await,
+        Some((true, true)),
+        "kept over the second down"
+    );
+    tokio::time::sleep(Duration::from_millis(1400)).await;
+    assert_eq!(state(&r).await, None, "the first timer ended it");
+}
+
+#[tokio::test]
+async fn end_of_rib_ends_the_long_lived_stale_period() {
+    let r = rig_with(&CONFIG.replace("time = 1", "time = 60"), None);
+    let n = neg(0, Some(vec![llgr_fam(V4, 1)]));
+    session(&r, n.clone()).await;
+    let up = PeerEvent::Up {
+        peer: 1,
+        neg: n,
+        local: "198.18.0.1:179".parse().unwrap(),
+        remote: "198.18.0.2:40001".parse().unwrap(),
+    };
+    r.events.send(up).await.unwrap();
+    let msg = update_v4("10.65.1.0/26", "198.18.0.2");
+    r.events
+        .send(PeerEvent::Update {
+            peer: 1,
+            msg,
+            findings: vec![],
+        })
+        .await
+        .unwrap();
+    let eor = crate::wire::update::UpdateMsg::eor(V4);
+    r.events
+        .send(PeerEvent::Update {
+            peer: 1,
+            msg: eor,
+            findings: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(state(&r).await, Some((false, false)), "refreshed");
+    // The old timer fires after the End-of-RIB: nothing happens to the fresh route.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(state(&r).await, Some((false, false)));
 }

@@ -23,7 +23,7 @@ use crate::fib::FibSink;
 use crate::fsm::{DownReason, Negotiated, State};
 use crate::net::{PeerEvent, SessionCmd};
 use crate::rib::{FibChange, FibKind, Prefix, Rib, RibCfg};
-use crate::wire::{NotificationMsg, Prefix4, Prefix6};
+use crate::wire::{Family, NotificationMsg, Prefix4, Prefix6};
 
 pub use crate::rib::PeerId;
 
@@ -41,11 +41,11 @@ const WRITER_FLUSH: Duration = Duration::from_millis(200);
 pub enum TimerEvent {
     /// The graceful-restart time of the peer's `gen`-th down ran out.
     StaleExpired { peer: PeerId, gen: u64 },
-    /// The long-lived stale time of one family of that down ran out (RFC 9494).
+    /// The long-lived stale time of one family ran out (RFC 9494); `gen`: its timer's token.
     LlgrExpired {
         peer: PeerId,
         gen: u64,
-        family: crate::wire::Family,
+        family: Family,
     },
     /// Start the session again (after a `max_prefix` stop).
     Restart { peer: PeerId },
@@ -449,6 +449,7 @@ impl Owner {
                 if self.peers.get(&peer).is_some_and(|p| p.in_rib) {
                     if let Some(family) = msg.end_of_rib() {
                         self.sync.end_of_rib(peer, family);
+                        self.llgr_end_of_rib(peer, family);
                     }
                     self.rib.update(peer, msg, &findings);
                     self.dirty = true;

@@ -1,4 +1,4 @@
-//! Long-lived graceful restart as the receiving speaker (RFC 9494 §4.2–§4.5).
+//! Long-lived graceful restart as the receiving speaker (RFC 9494 §4.2–§4.4).
 
 use super::*;
 use crate::rib::{LLGR_STALE, NO_LLGR};
@@ -70,7 +70,7 @@ fn long_lived_stale_paths_go_only_to_llgr_peers() {
     rib.flush();
     rib.llgr_begin(1, &[Family::IPV4_UNICAST]);
     let out = rib.flush();
-    // RFC 9494 §4.5: peer 4 (no LLGR capability) loses Q; peer 3 gets it with LLGR_STALE.
+    // RFC 9494 §4.3: peer 4 (no LLGR capability) loses Q; peer 3 gets it with LLGR_STALE.
     assert_eq!(withdrawn4(&out, 4), vec![Q]);
     let to3: Vec<UpdateMsg> = routes(&out, 3)
         .into_iter()
