@@ -270,6 +270,18 @@ mod tests {
     }
 
     #[test]
+    fn llgr_sides_read_family_time_and_f_bit() {
+        let f = LlgrFamily {
+            family: Family::IPV4_UNICAST,
+            forwarding: true,
+            reserved_flags: 0,
+            stale_time: 3600,
+        };
+        assert_eq!(llgr_side(&None), "none");
+        assert_eq!(llgr_side(&Some(vec![f])), "ipv4-unicast 3600 s F1");
+    }
+
+    #[test]
     fn fib_diff_text_has_a_summary_and_reasons() {
         let d = FibDiff {
             wanted: 2,

@@ -269,3 +269,29 @@ async fn end_of_rib_ends_the_long_lived_stale_period() {
     tokio::time::sleep(Duration::from_millis(1300)).await;
     assert_eq!(state(&r).await, Some((false, false)));
 }
+
+#[tokio::test]
+async fn detail_shows_both_sides_llgr_capability() {
+    let r = rig_with(CONFIG, None);
+    let up = PeerEvent::Up {
+        peer: 1,
+        neg: neg(120, Some(vec![llgr_fam(V4, 7)])),
+        local: "198.18.0.1:179".parse().unwrap(),
+        remote: "198.18.0.2:40000".parse().unwrap(),
+    };
+    r.events.send(up).await.unwrap();
+    let req = Request::ShowPeersDetail {
+        name: Some("a".into()),
+    };
+    let d = match r.handle.request(req).await.unwrap() {
+        Response::PeersDetail(d) => d,
+        other => panic!("{other:?}"),
+    };
+    let c = d[0].capabilities.as_ref().expect("up");
+    // A cold start: F bits clear in what we announced (as for GR, restart.rs).
+    let mut ours = vec![llgr_fam(V4, 1), llgr_fam(V6, 1)];
+    ours.iter_mut().for_each(|f| f.forwarding = false);
+    assert_eq!(c.long_lived_gr.local, Some(ours));
+    assert_eq!(c.long_lived_gr.peer, Some(vec![llgr_fam(V4, 7)]));
+    assert!(d[0].long_lived_stale.is_empty());
+}
