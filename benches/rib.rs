@@ -48,6 +48,7 @@ fn peer(id: u32, asn: u32) -> PeerInfo {
             ext_msg: false,
             ext_next_hop: vec![],
             peer_gr: None,
+            peer_llgr: None,
         },
     }
 }

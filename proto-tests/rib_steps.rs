@@ -212,6 +212,7 @@ impl Run {
                 ext_msg: p.ext_msg,
                 ext_next_hop: p.ext_next_hop.clone(),
                 peer_gr: None,
+                peer_llgr: None,
             },
         })
     }

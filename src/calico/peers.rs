@@ -383,6 +383,7 @@ fn build(cx: &Ctx, w: &Want) -> PeerCfg {
         next_hop: next_hop(spec, ibgp),
         add_path: AddPathMode::Both,
         graceful_restart: true,
+        long_lived_stale_time: 0,
         import: Some(import),
         export: Some(export),
         max_prefix: None,

@@ -97,7 +97,9 @@ fn text(e: &Explain) -> String {
             format!(" #{}", p.path_id)
         };
         let nh = p.next_hop.map_or("-".to_string(), |a| a.to_string());
-        let _ = writeln!(s, "  {mark} from {}{id} via {nh}: {}", p.peer, p.reason);
+        // RFC 9494: say so when the path is long-lived stale (least preferred).
+        let ll = if p.llgr_stale { " [LLGR-stale]" } else { "" };
+        let _ = writeln!(s, "  {mark} from {}{id} via {nh}{ll}: {}", p.peer, p.reason);
         if let Some(i) = p.import.as_ref().filter(|i| !p.reason.contains(i.as_str())) {
             let _ = writeln!(s, "      import: {i}");
         }
@@ -141,6 +143,7 @@ mod tests {
                     best: true,
                     multipath: false,
                     stale: false,
+                    llgr_stale: false,
                     eligible: true,
                     reason: "best: only eligible path".into(),
                     import: Some("accepted by policy \"edge\"".into()),
@@ -153,6 +156,7 @@ mod tests {
                     best: false,
                     multipath: false,
                     stale: false,
+                    llgr_stale: false,
                     eligible: false,
                     reason: "not eligible: rejected by policy \"edge\" rule[0] (any route)".into(),
                     import: None,

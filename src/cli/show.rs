@@ -243,7 +243,11 @@ fn routes_table(rows: &[RouteRow]) -> String {
             "{}{}{}",
             if r.best { "*" } else { " " },
             if r.multipath { "=" } else { " " },
-            if r.stale { "s" } else { " " }
+            match (r.llgr_stale, r.stale) {
+                (true, _) => "L",
+                (false, true) => "s",
+                _ => " ",
+            }
         );
         let prefix = match r.path_id {
             0 => r.prefix.clone(),

@@ -2,6 +2,7 @@
 
 use wren::control::bird::format::date_time;
 use wren::control::{CapsDetail, FibDiff, FibRow, GrSide, PeerDetail};
+use wren::wire::capability::LlgrFamily;
 use wren::wire::Family;
 
 use super::show::{cells, duration, layout};
@@ -80,6 +81,14 @@ fn peer_block(d: &PeerDetail) -> String {
             r.received, r.accepted, r.advertised, r.stale
         ),
     );
+    if !d.long_lived_stale.is_empty() {
+        let v: Vec<String> = d
+            .long_lived_stale
+            .iter()
+            .map(|l| format!("{} {} left", l.family, duration(l.remaining_secs)))
+            .collect();
+        line("llgr stale", v.join(", "));
+    }
     let last = match (&r.last_down, r.last_down_unix) {
         (Some(why), Some(t)) => format!("; last at {} UTC: {why}", date_time(t as i64)),
         (Some(why), None) => format!("; last: {why}"),
@@ -144,7 +153,40 @@ fn caps_lines(c: &CapsDetail) -> Vec<(&'static str, String)> {
         "graceful rst",
         format!("local {}; peer {}", gr_side(&gr.local), gr_side(&gr.peer)),
     ));
+    let ll = &c.long_lived_gr;
+    if ll.local.is_some() || ll.peer.is_some() {
+        v.push((
+            "long-lived gr",
+            format!(
+                "local {}; peer {}",
+                llgr_side(&ll.local),
+                llgr_side(&ll.peer)
+            ),
+        ));
+    }
     v
+}
+
+/// RFC 9494 capability of one side: `ipv4-unicast 3600 s F1, ...`.
+fn llgr_side(s: &Option<Vec<LlgrFamily>>) -> String {
+    match s {
+        None => "none".into(),
+        Some(v) if v.is_empty() => "-".into(),
+        Some(v) => {
+            let f: Vec<String> = v
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {} s F{}",
+                        f.family,
+                        f.stale_time,
+                        u8::from(f.forwarding)
+                    )
+                })
+                .collect();
+            f.join(", ")
+        }
+    }
 }
 
 fn gr_side(g: &Option<GrSide>) -> String {
@@ -225,6 +267,18 @@ mod tests {
             only_peer(rows, "tor9").unwrap_err(),
             "no peer named \"tor9\""
         );
+    }
+
+    #[test]
+    fn llgr_sides_read_family_time_and_f_bit() {
+        let f = LlgrFamily {
+            family: Family::IPV4_UNICAST,
+            forwarding: true,
+            reserved_flags: 0,
+            stale_time: 3600,
+        };
+        assert_eq!(llgr_side(&None), "none");
+        assert_eq!(llgr_side(&Some(vec![f])), "ipv4-unicast 3600 s F1");
     }
 
     #[test]

@@ -207,6 +207,8 @@ pub fn peer_changes(o: &PeerCfg, n: &PeerCfg) -> Vec<FieldChange> {
     field(&mut c, "add_path", &o.add_path, &n.add_path, true);
     let gr = (&o.graceful_restart, &n.graceful_restart);
     field(&mut c, "graceful_restart", gr.0, gr.1, true);
+    let ll = (&o.long_lived_stale_time, &n.long_lived_stale_time);
+    field(&mut c, "long_lived_stale_time", ll.0, ll.1, true);
     field(&mut c, "name", &o.name, &n.name, false);
     field(&mut c, "import", &o.import, &n.import, false);
     field(&mut c, "export", &o.export, &n.export, false);

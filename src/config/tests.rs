@@ -27,6 +27,28 @@ fn minimal_config_gets_defaults() {
 }
 
 #[test]
+fn long_lived_stale_time_is_off_by_default_and_24_bits() {
+    let peer = "[[peer]]\naddress = \"198.18.0.2\"\nasn = 65001\n";
+    let c = p(&format!("{MIN}{peer}")).unwrap();
+    assert_eq!(c.peers[0].long_lived_stale_time, 0);
+    let ok = format!("{MIN}{peer}long_lived_stale_time = 16777215\n");
+    assert!(v(&ok).is_ok());
+    let big = format!("{MIN}{peer}long_lived_stale_time = 16777216\n");
+    let e = v(&big).unwrap_err();
+    assert!(
+        e.iter()
+            .any(|e| e.to_string().contains("long_lived_stale_time")),
+        "{e:?}"
+    );
+    let no_gr = format!("{MIN}{peer}long_lived_stale_time = 60\ngraceful_restart = false\n");
+    let e = v(&no_gr).unwrap_err();
+    assert!(
+        e.iter().any(|e| e.to_string().contains("RFC 9494 §4.1")),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn asdot_and_peer_as_keywords() {
     let c = p("[router]\nasn = \"1.10\"\n[[peer]]\naddress = \"198.18.0.2\"\nasn = \"internal\"\n[[peer]]\naddress = \"198.18.0.3\"\nasn = \"external\"\n[[peer]]\naddress = \"198.18.0.4\"\nasn = 65001\n").unwrap();
     assert_eq!(c.router.asn, Asn(65546));

@@ -96,6 +96,11 @@ pub struct PeerCfg {
     pub add_path: AddPathMode,
     #[serde(default = "default_true")]
     pub graceful_restart: bool,
+    /// RFC 9494 long-lived graceful restart: seconds (at most 2^24 - 1) the peer should
+    /// keep our routes, and the most we keep its routes, as long-lived stale after the
+    /// graceful-restart time; 0 (default) turns LLGR off for the peer.
+    #[serde(default)]
+    pub long_lived_stale_time: u32,
     /// A `[[policy]]` name or the built-ins "accept-all" / "reject-all".
     #[serde(default)]
     pub import: Option<String>,
@@ -105,6 +110,9 @@ pub struct PeerCfg {
     #[serde(default)]
     pub max_prefix: Option<u32>,
 }
+
+/// Largest `long_lived_stale_time` (RFC 9494 §3: a 24-bit field).
+pub const LLST_MAX: u32 = (1 << 24) - 1;
 
 /// `[[originate]]`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -217,6 +217,20 @@ fn check_peer_address(c: &mut Checker, key: &str, p: &PeerCfg) {
 }
 
 fn check_timers(c: &mut Checker, key: &str, p: &PeerCfg) {
+    // RFC 9494 §3: the Long-lived Stale Time is a 24-bit field.
+    if p.long_lived_stale_time > LLST_MAX {
+        c.error(
+            format!("{key}.long_lived_stale_time"),
+            format!("at most {LLST_MAX} seconds (24 bits, RFC 9494 §3)"),
+        );
+    }
+    // RFC 9494 §4.1: the LLGR capability is only advertised with the GR capability.
+    if p.long_lived_stale_time > 0 && !p.graceful_restart {
+        c.error(
+            format!("{key}.long_lived_stale_time"),
+            "needs graceful_restart = true (RFC 9494 §4.1: LLGR goes with graceful restart)",
+        );
+    }
     // RFC 4271 §4.2: the Hold Time MUST be either zero or at least three seconds.
     if p.hold_time == 1 || p.hold_time == 2 {
         c.error(

@@ -20,7 +20,12 @@
 //!     "graceful_restart": {
 //!       "local": {"restart": false, "notification": true, "time": 120,
 //!                 "forwarding": ["ipv4-unicast"]} | null,   // what we announced
-//!       "peer":  { same } | null } } }                      // what the peer announced
+//!       "peer":  { same } | null },                         // what the peer announced
+//!     "long_lived_gr": {                                     // RFC 9494 (absent: none)
+//!       "local": [{"family": "ipv4-unicast", "forwarding": true, "stale_time": 3600}] | null,
+//!       "peer":  [ same ] | null } },
+//!   "long_lived_stale": [                                    // RFC 9494 periods running
+//!     {"family": "ipv4-unicast", "remaining_secs": 3550}] }  // (we keep its routes)
 //! ```
 //!
 //! `{"cmd":"show-fib-diff"}` answers a [`FibDiff`]:
@@ -41,6 +46,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FibRow, PeerRow};
+use crate::wire::capability::LlgrFamily;
 use crate::wire::Family;
 
 /// One peer of `show peers --detail` (schema in the module docs).
@@ -78,6 +84,24 @@ pub struct PeerDetail {
     /// What both sides agreed on; null unless Established.
     #[serde(default)]
     pub capabilities: Option<CapsDetail>,
+    /// RFC 9494: families whose routes we keep as long-lived stale, and for how long.
+    #[serde(default)]
+    pub long_lived_stale: Vec<LlstDetail>,
+}
+
+/// One family in its long-lived stale period (RFC 9494 §4.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlstDetail {
+    pub family: Family,
+    /// Seconds until its long-lived stale routes are removed.
+    pub remaining_secs: u64,
+}
+
+/// Long-lived graceful restart (RFC 9494 §3) as announced by each side.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlgrDetail {
+    pub local: Option<Vec<LlgrFamily>>,
+    pub peer: Option<Vec<LlgrFamily>>,
 }
 
 /// Negotiated capabilities of an Established session.
@@ -97,6 +121,9 @@ pub struct CapsDetail {
     /// RFC 8950: families whose routes may carry an IPv6 next hop.
     pub extended_next_hop: Vec<Family>,
     pub graceful_restart: GrDetail,
+    /// RFC 9494.
+    #[serde(default)]
+    pub long_lived_gr: LlgrDetail,
 }
 
 /// ADD-PATH of one family.

@@ -22,7 +22,10 @@ pub mod client;
 mod detail;
 pub mod server;
 
-pub use detail::{AddPathDetail, CapsDetail, FibDiff, FibDiffRow, GrDetail, GrSide, PeerDetail};
+pub use detail::{
+    AddPathDetail, CapsDetail, FibDiff, FibDiffRow, GrDetail, GrSide, LlgrDetail, LlstDetail,
+    PeerDetail,
+};
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -164,6 +167,9 @@ pub struct RouteRow {
     pub best: bool,
     pub multipath: bool,
     pub stale: bool,
+    /// Carries LLGR_STALE (RFC 9494): long-lived stale, least preferred.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub llgr_stale: bool,
     pub reason: String,
     pub attrs: Attrs,
     /// The interface that reaches `next_hop` directly (a connected subnet), when known.

@@ -136,6 +136,9 @@ pub struct Negotiated {
     pub ext_next_hop: Vec<Family>,
     /// RFC 4724: the peer's graceful-restart capability, if it sent one.
     pub peer_gr: Option<PeerGr>,
+    /// RFC 9494 §3: the peer's long-lived graceful-restart capability (families, F bits,
+    /// long-lived stale times), if it sent one together with the GR capability (§4.1).
+    pub peer_llgr: Option<Vec<crate::wire::capability::LlgrFamily>>,
 }
 
 /// The peer's graceful-restart announcement (RFC 4724 §3, RFC 8538 N-bit).

@@ -129,6 +129,18 @@ pub fn negotiate(cfg: &SessionCfg, open: &OpenMsg) -> Negotiated {
             }),
             _ => None,
         }),
+        // RFC 9494 §4.1, §4.5: an LLGR capability without the GR capability is ignored.
+        peer_llgr: theirs
+            .iter()
+            .find_map(|c| match c {
+                Capability::LongLivedGr(v) => Some(v.clone()),
+                _ => None,
+            })
+            .filter(|_| {
+                theirs
+                    .iter()
+                    .any(|c| matches!(c, Capability::GracefulRestart(_)))
+            }),
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::negotiate::{check_open, negotiate, our_open};
 use super::{Action, DownReason, Event, Negotiated, SessionCfg, State, Timer};
-use crate::wire::error::{code, fsm_sub};
+use crate::wire::error::{cease_sub, code, fsm_sub};
 use crate::wire::{Message, NotificationMsg};
 
 /// RFC 4271 §8.2.2: "the HoldTimer is set to a large value ... A HoldTimer value of 4
@@ -278,7 +278,13 @@ impl Session {
             return;
         }
         // RFC 4271 §6.4: no NOTIFICATION is sent in reply; the connection closes.
-        self.failures = self.failures.saturating_add(1);
+        // RFC 4271 §8.2.2 counts every NotifMsg; we do not count a Cease that only says
+        // the peer's operator or configuration reset the session (RFC 4486 §4,
+        // Administrative Reset / Other Configuration Change): the peer is not broken, so
+        // the session comes back after the base connect-retry interval, not a doubled one.
+        if !is_reset_by_peer_config(&n) {
+            self.failures = self.failures.saturating_add(1);
+        }
         self.go_idle(now, DownReason::NotificationReceived(n), out);
     }
 
@@ -378,6 +384,15 @@ impl Session {
         let frac = (self.rng % 1000) as u32; // 0..1000
         capped.mul_f64(0.75 + 0.25 * f64::from(frac) / 1000.0)
     }
+}
+
+/// Cease / Administrative Reset (6/4) or Cease / Other Configuration Change (6/6).
+fn is_reset_by_peer_config(n: &NotificationMsg) -> bool {
+    n.code == code::CEASE
+        && matches!(
+            n.subcode,
+            cease_sub::ADMIN_RESET | cease_sub::OTHER_CONFIG_CHANGE
+        )
 }
 
 fn msg_name(m: &Message) -> &'static str {

@@ -350,6 +350,40 @@ fn received_notification_goes_idle_without_reply() {
 }
 
 #[test]
+fn peer_reset_or_config_change_does_not_grow_the_backoff() {
+    // RFC 4486 §4 Cease 6/4 and 6/6: reconnect after the base interval (3.75..5 s), twice
+    // in a row; any other NOTIFICATION (here 6/2 and 4/0) still counts as a failure.
+    let base = Duration::from_secs(5);
+    for sub in [4u8, 6] {
+        let (mut s, now) = established();
+        for _ in 0..2 {
+            let n = NotificationMsg {
+                code: 6,
+                subcode: sub,
+                data: vec![],
+            };
+            let a = s.handle(now, Event::Recv(Message::Notification(n)));
+            let d = armed(&a, Timer::ConnectRetry).unwrap();
+            assert!(d <= base && d >= base.mul_f64(0.75), "6/{sub}: {d:?}");
+            s.handle(now, Event::TimerFired(Timer::ConnectRetry));
+            s.handle(now, Event::TcpConnected);
+            s.handle(now, Event::Recv(good_open()));
+        }
+    }
+    for (code, sub) in [(6u8, 2u8), (4, 0)] {
+        let (mut s, now) = established();
+        let n = NotificationMsg {
+            code,
+            subcode: sub,
+            data: vec![],
+        };
+        let a = s.handle(now, Event::Recv(Message::Notification(n)));
+        let d = armed(&a, Timer::ConnectRetry).unwrap();
+        assert!(d > base, "{code}/{sub} is a failure: {d:?}");
+    }
+}
+
+#[test]
 fn send_hold_timer_expiry_rfc9687() {
     let (mut s, now) = established();
     let a = s.handle(now, Event::SendProgress);
@@ -391,6 +425,37 @@ fn negotiation_intersects_families() {
     assert_eq!(n.families, vec![Family::IPV6_UNICAST]);
     assert!(n.route_refresh);
     assert_eq!(n.decode_ctx().add_path, vec![]);
+}
+
+#[test]
+fn negotiation_keeps_the_peers_llgr_capability_rfc9494() {
+    use crate::wire::capability::LlgrFamily;
+    let (mut s, now) = open_sent();
+    s.handle(now, Event::Recv(good_open()));
+    assert_eq!(s.negotiated().unwrap().peer_llgr, None, "not sent: none");
+    let fam = LlgrFamily {
+        family: Family::IPV4_UNICAST,
+        forwarding: true,
+        reserved_flags: 0,
+        stale_time: 3600,
+    };
+    let gr = Capability::GracefulRestart(crate::wire::capability::GracefulRestart {
+        restart: false,
+        notification: true,
+        reserved_flags: 0,
+        time: 120,
+        families: vec![],
+    });
+    let open = |caps: Vec<Capability>| peer_open(65001, 90, [198, 18, 0, 2], caps);
+    let v4 = Capability::Multiprotocol(Family::IPV4_UNICAST);
+    let llgr = Capability::LongLivedGr(vec![fam]);
+    let (mut s, now) = open_sent();
+    s.handle(now, Event::Recv(open(vec![v4.clone(), gr, llgr.clone()])));
+    assert_eq!(s.negotiated().unwrap().peer_llgr, Some(vec![fam]));
+    // RFC 9494 §4.5: without the GR capability it is ignored.
+    let (mut s, now) = open_sent();
+    s.handle(now, Event::Recv(open(vec![v4, llgr])));
+    assert_eq!(s.negotiated().unwrap().peer_llgr, None);
 }
 
 #[test]

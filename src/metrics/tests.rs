@@ -74,6 +74,7 @@ fn neg(asn: u32) -> Negotiated {
         ext_msg: false,
         ext_next_hop: vec![],
         peer_gr: None,
+        peer_llgr: None,
     }
 }
 

@@ -183,6 +183,9 @@ impl Rib {
             return "not sent: the path carries NO_EXPORT and the peer is external (RFC 1997)"
                 .into();
         }
+        if !g.key.llgr && keys.wk & wk::LLGR_STALE != 0 {
+            return "not sent: the path is long-lived stale (LLGR_STALE) and the peer did not send the LLGR capability (RFC 9494 §4.3)".into();
+        }
         if !exportable(src, &keys, &g.key) {
             return "not sent: learned from an iBGP non-client, and the peer is iBGP but not a route-reflector client (RFC 4271 §9.1.3, RFC 4456 §6)".into();
         }

@@ -30,6 +30,8 @@ pub struct GroupKey {
     pub ext_msg: bool,
     pub ext_next_hop: Vec<Family>,
     pub families: Vec<Family>,
+    /// The peers sent the long-lived graceful-restart capability (RFC 9494 §4.3).
+    pub llgr: bool,
 }
 
 /// Where a path came from, as far as export cares.
@@ -79,6 +81,7 @@ impl GroupKey {
             ext_msg: p.neg.ext_msg,
             ext_next_hop: sorted(&p.neg.ext_next_hop),
             families: sorted(&p.neg.families),
+            llgr: p.neg.peer_llgr.is_some(),
         }
     }
 
@@ -166,6 +169,12 @@ pub fn exportable(src: SrcKind, keys: &Keys, g: &GroupKey) -> bool {
     // RFC 1997: NO_EXPORT and NO_EXPORT_SUBCONFED stay inside the AS (wren has no
     // confederation, so the two are the same here).
     if !g.ibgp && keys.wk & (wk::NO_EXPORT | wk::NO_EXPORT_SUBCONFED) != 0 {
+        return false;
+    }
+    // RFC 9494 §4.3: LLGR_STALE paths are not sent to peers that did not send the LLGR
+    // capability (withdrawn from them). The §4.6 option (to iBGP peers with NO_EXPORT
+    // and LOCAL_PREF 0) is not taken.
+    if !g.llgr && keys.wk & wk::LLGR_STALE != 0 {
         return false;
     }
     match src {

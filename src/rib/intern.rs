@@ -39,11 +39,15 @@ pub struct Keys {
     pub wk: u8,
 }
 
-/// Well-known community bits in [`Keys::wk`] (RFC 1997).
+/// Well-known community bits in [`Keys::wk`] (RFC 1997, RFC 9494).
 pub mod wk {
     pub const NO_EXPORT: u8 = 1;
     pub const NO_ADVERTISE: u8 = 2;
     pub const NO_EXPORT_SUBCONFED: u8 = 4;
+    /// RFC 9494 §3.2 LLGR_STALE (65535:6).
+    pub const LLGR_STALE: u8 = 8;
+    /// RFC 9494 §3.3 NO_LLGR (65535:7).
+    pub const NO_LLGR: u8 = 16;
 }
 
 /// Id of an interned set.
@@ -90,6 +94,8 @@ impl Keys {
                 0xFFFF_FF01 => wk::NO_EXPORT,
                 0xFFFF_FF02 => wk::NO_ADVERTISE,
                 0xFFFF_FF03 => wk::NO_EXPORT_SUBCONFED,
+                0xFFFF_0006 => wk::LLGR_STALE,
+                0xFFFF_0007 => wk::NO_LLGR,
                 _ => 0,
             };
         }

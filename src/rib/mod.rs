@@ -22,6 +22,7 @@ mod explain;
 mod export;
 mod flush;
 mod intern;
+mod llgr;
 mod out;
 mod reconfig;
 mod table;
@@ -43,6 +44,7 @@ use crate::policy::Policy;
 pub use explain::{Explained, ExportExplain, KernelExplain, PathExplain};
 use export::Src;
 use intern::{AttrId, Interner, NhSets};
+pub use llgr::{LLGR_STALE, NO_LLGR};
 use out::Group;
 use table::Table;
 
@@ -200,6 +202,9 @@ pub struct PathView {
     /// Member of the ECMP set installed in the FIB.
     pub multipath: bool,
     pub stale: bool,
+    /// Carries LLGR_STALE (RFC 9494 §3.2): kept as long-lived stale by us, or received so;
+    /// least preferred (§4.3).
+    pub llgr_stale: bool,
     /// Why this path won against the next one, or lost against the best (one sentence,
     /// naming the RFC 4271 §9.1.2.2 / RFC 4456 §9 step).
     pub reason: String,

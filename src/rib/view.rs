@@ -59,6 +59,7 @@ impl Rib {
             best: p.has(flag::BEST),
             multipath: p.has(flag::MULTIPATH),
             stale: p.has(flag::STALE),
+            llgr_stale: self.attrs.keys(p.attr).wk & super::intern::wk::LLGR_STALE != 0,
             reason,
         }
     }
@@ -110,6 +111,7 @@ impl Rib {
                     best: true,
                     multipath: false,
                     stale: false,
+                    llgr_stale: false,
                     reason: "advertised to this peer".into(),
                 });
             }

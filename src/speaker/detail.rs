@@ -5,8 +5,11 @@ use super::owner::{Owner, Peer, PeerId};
 use super::peer::{self, SessionAddrs};
 use super::restart::Restart;
 use crate::config::PeerCfg;
-use crate::control::{AddPathDetail, CapsDetail, GrDetail, GrSide, PeerDetail, Response};
+use crate::control::{
+    AddPathDetail, CapsDetail, GrDetail, GrSide, LlgrDetail, LlstDetail, PeerDetail, Response,
+};
 use crate::fsm::Negotiated;
+use crate::wire::capability::LlgrFamily;
 use crate::wire::Capability;
 
 /// What the speaker keeps of an Established session beyond [`Negotiated`].
@@ -15,6 +18,8 @@ pub struct UpInfo {
     pub addrs: SessionAddrs,
     /// Our graceful-restart capability as announced in the session's OPEN.
     pub local_gr: Option<GrSide>,
+    /// Our long-lived graceful-restart capability as announced (RFC 9494).
+    pub local_llgr: Option<Vec<LlgrFamily>>,
 }
 
 // ===== impl Owner =====
@@ -50,10 +55,12 @@ impl Owner {
             keepalive: p.cfg.keepalive.unwrap_or(p.cfg.hold_time / 3),
             negotiated_hold_time: p.neg.as_ref().map(|n| n.hold_time),
             negotiated_keepalive: p.neg.as_ref().map(|n| n.keepalive),
-            capabilities: p
-                .neg
-                .as_ref()
-                .map(|n| caps(n, p.up.as_ref().and_then(|u| u.local_gr.clone()))),
+            capabilities: p.neg.as_ref().map(|n| {
+                let mut c = caps(n, p.up.as_ref().and_then(|u| u.local_gr.clone()));
+                c.long_lived_gr.local = p.up.as_ref().and_then(|u| u.local_llgr.clone());
+                c
+            }),
+            long_lived_stale: llst(p),
         }
     }
 }
@@ -65,6 +72,10 @@ impl Owner {
 pub(super) fn up_info(cfg: &PeerCfg, addrs: SessionAddrs, r: &Restart, syncing: bool) -> UpInfo {
     let mut ours = peer::capabilities(cfg, 0, addrs.remote.is_ipv6());
     r.flags(&mut ours, syncing);
+    let local_llgr = ours.iter().find_map(|c| match c {
+        Capability::LongLivedGr(v) => Some(v.clone()),
+        _ => None,
+    });
     let local_gr = ours.into_iter().find_map(|c| match c {
         Capability::GracefulRestart(g) => Some(GrSide {
             restart: g.restart,
@@ -79,7 +90,11 @@ pub(super) fn up_info(cfg: &PeerCfg, addrs: SessionAddrs, r: &Restart, syncing: 
         }),
         _ => None,
     });
-    UpInfo { addrs, local_gr }
+    UpInfo {
+        addrs,
+        local_gr,
+        local_llgr,
+    }
 }
 
 fn caps(n: &Negotiated, local_gr: Option<GrSide>) -> CapsDetail {
@@ -110,5 +125,22 @@ fn caps(n: &Negotiated, local_gr: Option<GrSide>) -> CapsDetail {
                 forwarding: g.preserved.clone(),
             }),
         },
+        long_lived_gr: LlgrDetail {
+            local: None,
+            peer: n.peer_llgr.clone(),
+        },
     }
+}
+
+/// The peer's long-lived stale periods running (RFC 9494 §4.2).
+fn llst(p: &Peer) -> Vec<LlstDetail> {
+    let now = std::time::Instant::now();
+    p.llgr
+        .running
+        .iter()
+        .map(|(family, until, _)| LlstDetail {
+            family: *family,
+            remaining_secs: until.saturating_duration_since(now).as_secs(),
+        })
+        .collect()
 }

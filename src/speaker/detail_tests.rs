@@ -35,6 +35,7 @@ fn neg() -> crate::fsm::Negotiated {
             restart_time: 90,
             preserved: vec![Family::IPV4_UNICAST],
         }),
+        peer_llgr: None,
     }
 }
 

@@ -48,6 +48,9 @@ pub struct ExplainPath {
     pub best: bool,
     pub multipath: bool,
     pub stale: bool,
+    /// Carries LLGR_STALE (RFC 9494): long-lived stale, least preferred.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub llgr_stale: bool,
     pub eligible: bool,
     pub reason: String,
     pub import: Option<String>,
@@ -105,6 +108,7 @@ impl Owner {
                 best: pe.view.best,
                 multipath: pe.view.multipath,
                 stale: pe.view.stale,
+                llgr_stale: pe.view.llgr_stale,
                 eligible: !pe.view.reason.starts_with("not eligible"),
                 reason: pe.view.reason,
                 import: pe.import,

@@ -60,6 +60,7 @@ fn neg4(peer_as: u32, id: &str) -> crate::fsm::Negotiated {
         ext_msg: false,
         ext_next_hop: vec![],
         peer_gr: None,
+        peer_llgr: None,
     }
 }
 

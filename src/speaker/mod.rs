@@ -20,6 +20,7 @@ mod fibdiff;
 mod gate;
 mod host;
 mod io;
+mod llgr;
 mod logs;
 mod owner;
 mod peer;

@@ -23,7 +23,7 @@ use crate::fib::FibSink;
 use crate::fsm::{DownReason, Negotiated, State};
 use crate::net::{PeerEvent, SessionCmd};
 use crate::rib::{FibChange, FibKind, Prefix, Rib, RibCfg};
-use crate::wire::{NotificationMsg, Prefix4, Prefix6};
+use crate::wire::{Family, NotificationMsg, Prefix4, Prefix6};
 
 pub use crate::rib::PeerId;
 
@@ -41,6 +41,12 @@ const WRITER_FLUSH: Duration = Duration::from_millis(200);
 pub enum TimerEvent {
     /// The graceful-restart time of the peer's `gen`-th down ran out.
     StaleExpired { peer: PeerId, gen: u64 },
+    /// The long-lived stale time of one family ran out (RFC 9494); `gen`: its timer's token.
+    LlgrExpired {
+        peer: PeerId,
+        gen: u64,
+        family: Family,
+    },
     /// Start the session again (after a `max_prefix` stop).
     Restart { peer: PeerId },
     /// The initial kernel sync waited long enough, whatever happened (safety net).
@@ -87,6 +93,8 @@ pub struct Peer {
     /// Generation of the graceful-restart timer; `stale` while one is running.
     pub stale_gen: u64,
     pub stale: bool,
+    /// Long-lived graceful restart as the peer's helper (src/speaker/llgr.rs).
+    pub llgr: super::llgr::Llgr,
     /// A down reason not yet logged with its state change.
     pending_reason: Option<String>,
     /// Why the speaker itself stopped the session (max_prefix): shown as the down
@@ -238,6 +246,7 @@ impl Owner {
             known: false,
             stale_gen: 0,
             stale: false,
+            llgr: Default::default(),
             pending_reason: None,
             stop_reason: None,
             disabled: None,
@@ -440,6 +449,7 @@ impl Owner {
                 if self.peers.get(&peer).is_some_and(|p| p.in_rib) {
                     if let Some(family) = msg.end_of_rib() {
                         self.sync.end_of_rib(peer, family);
+                        self.llgr_end_of_rib(peer, family);
                     }
                     self.rib.update(peer, msg, &findings);
                     self.dirty = true;
@@ -550,25 +560,11 @@ impl Owner {
         let neg = p.neg.take();
         p.up = None;
         if p.in_rib {
-            let stale = peer::stale_time(&p.cfg, neg.as_ref(), &reason).filter(|_| was_established);
-            self.rib.peer_down(id, stale.is_some());
-            p.in_rib = false;
-            self.dirty = true;
-            if let Some(d) = stale {
-                p.stale_gen += 1;
-                p.stale = true;
-                info!(
-                    "peer {}: graceful restart, keeping its routes as stale for {} s",
-                    p.name,
-                    d.as_secs()
-                );
-                let ev = TimerEvent::StaleExpired {
-                    peer: id,
-                    gen: p.stale_gen,
-                };
-                arm(&self.timers, d, ev);
-            }
+            self.helper_down(id, neg.as_ref(), &reason, was_established);
         }
+        let Some(p) = self.peers.get_mut(&id) else {
+            return;
+        };
         if p.dynamic && !p.stale {
             let why = p.pending_reason.take().unwrap_or_default();
             self.remove_peer(id, &why);
@@ -613,7 +609,7 @@ impl Owner {
         }
     }
 
-    fn remove_peer(&mut self, id: PeerId, why: &str) {
+    pub(super) fn remove_peer(&mut self, id: PeerId, why: &str) {
         if let Some(p) = self.peers.remove(&id) {
             self.stats.remove_peer(id);
             p.session.send(SessionCmd::Stop(None));
@@ -634,23 +630,9 @@ impl Owner {
                 }
             }
             TimerEvent::PeersAbsent | TimerEvent::EorWait { .. } => self.on_sync_timer(t),
-            TimerEvent::StaleExpired { peer, gen } => {
-                let Some(p) = self.peers.get_mut(&peer) else {
-                    return;
-                };
-                if !p.stale || p.stale_gen != gen {
-                    return;
-                }
-                p.stale = false;
-                info!(
-                    "peer {}: graceful restart time over, dropping its stale routes",
-                    p.name
-                );
-                self.rib.stale_expired(peer);
-                self.dirty = true;
-                if p.dynamic && !p.in_rib {
-                    self.remove_peer(peer, "graceful restart time over");
-                }
+            TimerEvent::StaleExpired { peer, gen } => self.on_stale_expired(peer, gen),
+            TimerEvent::LlgrExpired { peer, gen, family } => {
+                self.on_llgr_expired(peer, gen, family)
             }
             TimerEvent::Restart { peer } => {
                 if let Some(p) = self.peers.get(&peer).filter(|p| p.disabled.is_none()) {

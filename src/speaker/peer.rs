@@ -101,6 +101,9 @@ pub fn capabilities(p: &PeerCfg, local_as: u32, v6_session: bool) -> Vec<Capabil
                 .collect(),
         }));
     }
+    if let Some(c) = super::llgr::capability(p) {
+        caps.push(c);
+    }
     caps.push(Capability::ExtendedMessage);
     // RFC 8950: IPv4 routes over an IPv6 session carry IPv6 next hops.
     if v6_session && p.families.contains(&Family::IPV4_UNICAST) {

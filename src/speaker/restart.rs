@@ -69,6 +69,12 @@ impl Restart {
                     f.forwarding = !syncing || self.preserved.contains(&f.family);
                 }
             }
+            // RFC 9494 §3: the same F bit per family in the LLGR capability.
+            if let Capability::LongLivedGr(v) = c {
+                for f in v.iter_mut() {
+                    f.forwarding = !syncing || self.preserved.contains(&f.family);
+                }
+            }
         }
     }
 
@@ -410,6 +416,7 @@ mod tests {
                 restart_time: 120,
                 preserved: vec![],
             }),
+            peer_llgr: None,
         };
         let h = hard_reset_if_n(cease.clone(), true, Some(&neg));
         assert_eq!((h.code, h.subcode), (6, 9));

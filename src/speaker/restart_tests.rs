@@ -81,6 +81,7 @@ fn gr_neg(families: Vec<crate::wire::Family>, gr: bool) -> crate::fsm::Negotiate
             restart_time: 120,
             preserved: vec![],
         }),
+        peer_llgr: None,
     }
 }
 

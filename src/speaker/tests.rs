@@ -527,6 +527,7 @@ async fn a_block_is_advertised_only_after_its_blackhole_is_in_the_kernel() {
         ext_msg: false,
         ext_next_hop: vec![],
         peer_gr: None,
+        peer_llgr: None,
     };
     tx.send(PeerEvent::Up {
         peer: 1,

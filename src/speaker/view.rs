@@ -129,6 +129,7 @@ impl Owner {
             best: v.best,
             multipath: v.multipath,
             stale: v.stale,
+            llgr_stale: v.llgr_stale,
             reason: v.reason,
             attrs: v.attrs,
         }

@@ -85,6 +85,7 @@ fn route(prefix: &str, peer: &str, nh: Option<&str>, best: bool) -> RouteRow {
         best,
         multipath: false,
         stale: false,
+        llgr_stale: false,
         reason: String::new(),
         attrs: Attrs {
             origin: Some(Origin::Igp),

@@ -5,6 +5,7 @@ mod decision;
 mod export;
 mod groups;
 mod lifecycle;
+mod llgr;
 mod policy;
 mod random;
 mod reconfig;
@@ -65,6 +66,7 @@ pub fn neg(peer_as: u32, peer_id: Ipv4Addr) -> Negotiated {
         ext_msg: false,
         ext_next_hop: vec![],
         peer_gr: None,
+        peer_llgr: None,
     }
 }
 

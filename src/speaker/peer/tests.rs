@@ -36,6 +36,7 @@ fn neg(peer_as: u32, gr: Option<u16>) -> Negotiated {
             restart_time: t,
             preserved: vec![],
         }),
+        peer_llgr: None,
     }
 }
 

@@ -44,6 +44,7 @@ impl Rig {
             ext_msg: false,
             ext_next_hop: vec![],
             peer_gr: None,
+            peer_llgr: None,
         };
         let ev = PeerEvent::Up {
             peer,
