@@ -183,3 +183,42 @@ async fn accept_loop(l: Arc<TcpListener>, events: mpsc::Sender<PeerEvent>, direc
         }
     }
 }
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pair(l: &TcpListener) -> (TcpStream, SocketAddr) {
+        let addr = l.local_addr().unwrap();
+        let c = TcpStream::connect(addr).await.unwrap();
+        let (s, remote) = l.accept().await.unwrap();
+        drop(c);
+        (s, remote)
+    }
+
+    #[tokio::test]
+    async fn direct_hands_connections_to_live_sessions_only() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let d = Direct::default();
+        let (s, remote) = pair(&l).await;
+        let Err(s) = d.route(remote.ip(), s) else {
+            panic!("routed without a registered session");
+        };
+        drop(s);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let h = SessionHandle { peer: 7, tx };
+        d.register("::ffff:127.0.0.1".parse().unwrap(), &h);
+        let (s, remote) = pair(&l).await;
+        assert!(
+            d.route(remote.ip(), s).is_ok(),
+            "mapped IPv4 address registered"
+        );
+        assert!(matches!(rx.try_recv(), Ok(SessionCmd::Incoming(_))));
+        drop(h);
+        let (s, remote) = pair(&l).await;
+        assert!(d.route(remote.ip(), s).is_err(), "the session is gone");
+        assert!(d.0.lock().unwrap().is_empty(), "and forgotten");
+    }
+}

@@ -119,3 +119,74 @@ pub(super) async fn until(t: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::host::Host;
+    use super::super::tests::{FakeSessions, CONFIG};
+    use super::*;
+    use crate::fib::MemFib;
+    use crate::rib::Outgoing;
+
+    fn owner() -> (Owner, super::super::tests::Log) {
+        let cfg = crate::config::parse(CONFIG, Path::new("t.toml")).unwrap();
+        let fake = FakeSessions::default();
+        let log = fake.log.clone();
+        let (timers, _) = tokio::sync::mpsc::unbounded_channel();
+        let o = Owner::new(
+            cfg,
+            Host::read(),
+            Box::new(MemFib::new()),
+            Box::new(fake),
+            timers,
+        );
+        (o.unwrap(), log)
+    }
+
+    fn send(peers: Vec<PeerId>, len: usize) -> Held {
+        Held::Send(Outgoing {
+            peers,
+            bytes: Arc::from(vec![0u8; len]),
+        })
+    }
+
+    #[tokio::test]
+    async fn sends_are_gathered_per_peer_up_to_the_next_other_output() {
+        let (mut o, log) = owner();
+        let (a, b) = (1, 2);
+        assert!(o.peers.contains_key(&a) && o.peers.contains_key(&b));
+        let held = vec![
+            send(vec![a, b], 10),
+            send(vec![a], 7),
+            Held::FibAfter(Vec::new()),
+            send(vec![b], 3),
+        ];
+        o.carry_out_all(held);
+        let got = log.lock().unwrap().clone();
+        let want: Vec<(PeerId, String)> = vec![
+            (a, "send 17".into()),
+            (b, "send 10".into()),
+            (b, "send 3".into()),
+        ];
+        assert_eq!(got, want);
+        assert!(o.pace.not_before.is_none(), "a small flush does not pace");
+    }
+
+    #[tokio::test]
+    async fn a_big_flush_paces_the_next_one_only_while_dirty() {
+        let (mut o, _log) = owner();
+        o.carry_out_all([send(vec![1; PACE_MIN], 1)]);
+        assert!(o.pace_due().is_none(), "nothing to flush: nothing owed");
+        o.dirty = true;
+        let due = o.pace_due().expect("paced");
+        assert!(due <= Instant::now() + PACE);
+        o.flush_paced(false);
+        assert!(o.dirty, "not flushed during the pause");
+        o.flush_paced(true);
+        assert!(!o.dirty, "a forced flush runs");
+    }
+}
