@@ -203,12 +203,22 @@ impl Conn {
                 self.buf.drain(..self.pos);
                 self.pos = 0;
             }
-            self.buf
-                .reserve(self.buf.capacity().clamp(4096, 256 * 1024));
+            // Room for one more read: at least 4 KiB, and more for a buffer that has
+            // needed more (up to 256 KiB). (`reserve(capacity)` doubled the buffer on
+            // every read that left a partial message behind.)
+            let want = self.buf.capacity().clamp(4096, 256 * 1024) / 2;
+            if self.buf.capacity() - self.buf.len() < want {
+                self.buf.reserve(want);
+            }
             if self.rd.read_buf(&mut self.buf).await? == 0 {
                 return Err("the peer closed the connection".into());
             }
         }
+    }
+
+    /// The bytes of a frame [`Conn::next_frame`] returned.
+    pub(crate) fn frame(&self, r: std::ops::Range<usize>) -> &[u8] {
+        self.buf.get(r).unwrap_or_default()
     }
 
     pub(crate) async fn next_msg(&mut self) -> Res<Message> {

@@ -5,10 +5,11 @@
 //! only use the negotiated encoding after it has our KEEPALIVE, which we send after the
 //! context is updated). The writer batches queued messages and reports progress.
 
+use std::io::{self, IoSlice};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use super::conn::io_reason;
@@ -16,10 +17,10 @@ use crate::wire::{self, Ctx, Finding, Message, WireError};
 
 /// Read buffer growth step.
 const READ_CHUNK: usize = 16 * 1024;
-/// Messages written before the writer flushes and reports progress.
+/// Queued items written together before the writer reports progress.
 const WRITE_BATCH: usize = 256;
-/// Writer buffer size.
-const WRITE_BUF: usize = 64 * 1024;
+/// Buffers per `writev` (Linux's IOV_MAX is 1024).
+const MAX_IOV: usize = 512;
 
 /// Why reading stopped.
 #[derive(Debug)]
@@ -64,8 +65,24 @@ pub enum ConnEvent {
 #[derive(Debug)]
 pub enum Out {
     Data(Bytes),
+    /// Runs of messages shared with other sessions (one speaker flush).
+    Runs(Vec<Arc<[u8]>>),
     /// Flush what is queued, then shut the connection down.
     Close,
+}
+
+// ===== impl Out =====
+
+impl Out {
+    /// The bytes to write.
+    fn slices(&self) -> impl Iterator<Item = &[u8]> {
+        let (one, runs): (Option<&[u8]>, &[Arc<[u8]>]) = match self {
+            Out::Data(b) => (Some(&b[..]), &[]),
+            Out::Runs(r) => (None, &r[..]),
+            Out::Close => (None, &[]),
+        };
+        one.into_iter().chain(runs.iter().map(|r| &r[..]))
+    }
 }
 
 // ===== impl FrameReader =====
@@ -163,44 +180,71 @@ async fn take_credit(
     p
 }
 
-/// Write queued messages in batches; report progress after each flush.
+/// Write queued messages in batches (one `writev` per batch where the socket takes it
+/// all, straight from the queued buffers: no copy, no buffer of our own that a thousand
+/// sessions would each keep); report progress after each batch.
 pub async fn write_loop<W: AsyncWrite + Unpin>(
-    io: W,
+    mut io: W,
     mut rx: mpsc::UnboundedReceiver<Out>,
     id: u64,
     tx: mpsc::UnboundedSender<(u64, ConnEvent)>,
 ) {
-    let mut w = BufWriter::with_capacity(WRITE_BUF, io);
+    let mut batch: Vec<Out> = Vec::new();
     while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        let mut closing = false;
-        let mut n = 0;
-        while let Some(item) = next.take() {
-            match item {
-                Out::Data(b) => {
-                    if let Err(e) = w.write_all(&b).await {
-                        let _ = tx.send((id, ConnEvent::WriteFailed(io_reason(&e))));
-                        return;
-                    }
-                }
-                Out::Close => {
-                    closing = true;
-                    break;
-                }
-            }
-            n += 1;
-            if n < WRITE_BATCH {
-                next = rx.try_recv().ok();
+        batch.push(first);
+        while batch.len() < WRITE_BATCH && !matches!(batch.last(), Some(Out::Close)) {
+            match rx.try_recv() {
+                Ok(o) => batch.push(o),
+                Err(_) => break,
             }
         }
-        if let Err(e) = w.flush().await {
+        let closing = matches!(batch.last(), Some(Out::Close));
+        let slices: Vec<&[u8]> = batch.iter().flat_map(Out::slices).collect();
+        if let Err(e) = write_all_slices(&mut io, &slices).await {
             let _ = tx.send((id, ConnEvent::WriteFailed(io_reason(&e))));
             return;
         }
+        drop(slices);
+        batch.clear();
         let _ = tx.send((id, ConnEvent::Progress));
         if closing {
-            let _ = w.shutdown().await;
+            let _ = io.shutdown().await;
             return;
+        }
+    }
+}
+
+/// Write all of `bufs`, in order, with as few `writev` calls as the writer allows.
+async fn write_all_slices<W: AsyncWrite + Unpin>(w: &mut W, bufs: &[&[u8]]) -> io::Result<()> {
+    // `i`: the first buffer not written completely; `off`: how much of it is written.
+    let (mut i, mut off) = (0, 0);
+    let mut iov: Vec<IoSlice<'_>> = Vec::with_capacity(bufs.len().min(MAX_IOV));
+    loop {
+        while bufs.get(i).is_some_and(|b| b.len() <= off) {
+            i += 1;
+            off = 0;
+        }
+        let Some(head) = bufs.get(i).and_then(|b| b.get(off..)) else {
+            return Ok(());
+        };
+        iov.clear();
+        iov.push(IoSlice::new(head));
+        let rest = bufs.get(i + 1..).unwrap_or_default();
+        iov.extend(rest.iter().take(MAX_IOV - 1).map(|b| IoSlice::new(b)));
+        let mut n = w.write_vectored(&iov).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        while let Some(b) = bufs.get(i).filter(|_| n > 0) {
+            let left = b.len() - off;
+            if n < left {
+                off += n;
+                n = 0;
+            } else {
+                n -= left;
+                i += 1;
+                off = 0;
+            }
         }
     }
 }
@@ -278,5 +322,40 @@ mod tests {
         b.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, b"onetwo");
         assert!(matches!(erx.recv().await, Some((7, ConnEvent::Progress))));
+    }
+
+    #[tokio::test]
+    async fn writer_writes_runs_whole_through_partial_writes() {
+        // A 5-byte pipe: every write is partial, and duplex writes one buffer at a time.
+        let (a, mut b) = tokio::io::duplex(5);
+        let (qtx, qrx) = mpsc::unbounded_channel();
+        let (etx, _erx) = mpsc::unbounded_channel();
+        let runs: Vec<Arc<[u8]>> = ["abc", "", "defghij", "k"]
+            .iter()
+            .map(|s| Arc::from(s.as_bytes()))
+            .collect();
+        qtx.send(Out::Data(Bytes::from_static(b"01"))).unwrap();
+        qtx.send(Out::Runs(runs)).unwrap();
+        qtx.send(Out::Runs(Vec::new())).unwrap();
+        qtx.send(Out::Data(Bytes::from_static(b"z"))).unwrap();
+        qtx.send(Out::Close).unwrap();
+        qtx.send(Out::Data(Bytes::from_static(b"after close")))
+            .unwrap();
+        let w = tokio::spawn(write_loop(a, qrx, 1, etx));
+        let mut got = Vec::new();
+        b.read_to_end(&mut got).await.unwrap();
+        w.await.unwrap();
+        assert_eq!(got, b"01abcdefghijkz");
+    }
+
+    #[tokio::test]
+    async fn write_all_slices_skips_empty_buffers_and_ends() {
+        let mut out = Vec::new();
+        write_all_slices(&mut out, &[b"", b"ab", b"", b"c", b""])
+            .await
+            .unwrap();
+        assert_eq!(out, b"abc");
+        write_all_slices(&mut out, &[]).await.unwrap();
+        assert_eq!(out, b"abc");
     }
 }

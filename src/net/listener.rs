@@ -1,19 +1,21 @@
 //! The BGP listener: accepts on every configured address and hands each connection to
-//! the speaker as [`PeerEvent::Inbound`], which routes it to the peer's session.
+//! the peer's session directly when it is a known, started peer ([`Direct`]), or else to
+//! the speaker as [`PeerEvent::Inbound`] (passive ranges, unknown addresses).
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::warn;
 
 use super::conn::{set_md5, set_ttl};
-use super::PeerEvent;
+use super::{PeerEvent, SessionCmd, SessionHandle};
+use crate::hash::FastMap;
 
 /// Pending connections the kernel queues per listening socket.
 const BACKLOG: i32 = 128;
@@ -24,6 +26,46 @@ pub struct ListenerHandle {
     sockets: Vec<Arc<TcpListener>>,
     addrs: Vec<SocketAddr>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// Where accepted connections go without a trip through the speaker: the session of each
+/// started peer, by address. The speaker's event queue can hold thousands of UPDATEs
+/// while sessions come up (a route reflector with many clients); a connection waiting
+/// there keeps its peer's OPEN waiting too. Weak references: a session whose handles are
+/// all dropped (peer removed) is forgotten at its next connection, which then goes to the
+/// speaker.
+#[derive(Debug, Clone, Default)]
+pub struct Direct(Arc<Mutex<FastMap<IpAddr, mpsc::WeakUnboundedSender<SessionCmd>>>>);
+
+// ===== impl Direct =====
+
+impl Direct {
+    /// Send connections from `addr` to this session from now on.
+    pub fn register(&self, addr: IpAddr, h: &SessionHandle) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(addr.to_canonical(), h.downgrade());
+        }
+    }
+
+    /// Hand `stream` to the session registered for `remote`; gives it back when none is.
+    fn route(&self, remote: IpAddr, stream: TcpStream) -> Result<(), TcpStream> {
+        let ip = remote.to_canonical();
+        let Ok(mut m) = self.0.lock() else {
+            return Err(stream);
+        };
+        let Some(tx) = m.get(&ip).and_then(|w| w.upgrade()) else {
+            m.remove(&ip);
+            return Err(stream);
+        };
+        let Err(mpsc::error::SendError(cmd)) = tx.send(SessionCmd::Incoming(stream)) else {
+            return Ok(());
+        };
+        m.remove(&ip);
+        match cmd {
+            SessionCmd::Incoming(s) => Err(s),
+            _ => Ok(()),
+        }
+    }
 }
 
 // ===== impl ListenerHandle =====
@@ -68,6 +110,15 @@ pub async fn listen(
     addrs: &[SocketAddr],
     events: mpsc::Sender<PeerEvent>,
 ) -> io::Result<ListenerHandle> {
+    listen_direct(addrs, events, Direct::default()).await
+}
+
+/// [`listen`], handing connections of the peers in `direct` straight to their sessions.
+pub async fn listen_direct(
+    addrs: &[SocketAddr],
+    events: mpsc::Sender<PeerEvent>,
+    direct: Direct,
+) -> io::Result<ListenerHandle> {
     let mut h = ListenerHandle {
         sockets: Vec::new(),
         addrs: Vec::new(),
@@ -79,8 +130,11 @@ pub async fn listen(
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?,
         );
         h.addrs.push(l.local_addr()?);
-        h.tasks
-            .push(tokio::spawn(accept_loop(l.clone(), events.clone())));
+        h.tasks.push(tokio::spawn(accept_loop(
+            l.clone(),
+            events.clone(),
+            direct.clone(),
+        )));
         h.sockets.push(l);
     }
     Ok(h)
@@ -101,7 +155,7 @@ fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::from_std(s.into())
 }
 
-async fn accept_loop(l: Arc<TcpListener>, events: mpsc::Sender<PeerEvent>) {
+async fn accept_loop(l: Arc<TcpListener>, events: mpsc::Sender<PeerEvent>, direct: Direct) {
     loop {
         match l.accept().await {
             Ok((stream, remote)) => {
@@ -109,6 +163,9 @@ async fn accept_loop(l: Arc<TcpListener>, events: mpsc::Sender<PeerEvent>) {
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
+                let Err(stream) = direct.route(remote.ip(), stream) else {
+                    continue;
+                };
                 let ev = PeerEvent::Inbound {
                     stream,
                     remote,
@@ -124,5 +181,44 @@ async fn accept_loop(l: Arc<TcpListener>, events: mpsc::Sender<PeerEvent>) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
+    }
+}
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pair(l: &TcpListener) -> (TcpStream, SocketAddr) {
+        let addr = l.local_addr().unwrap();
+        let c = TcpStream::connect(addr).await.unwrap();
+        let (s, remote) = l.accept().await.unwrap();
+        drop(c);
+        (s, remote)
+    }
+
+    #[tokio::test]
+    async fn direct_hands_connections_to_live_sessions_only() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let d = Direct::default();
+        let (s, remote) = pair(&l).await;
+        let Err(s) = d.route(remote.ip(), s) else {
+            panic!("routed without a registered session");
+        };
+        drop(s);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let h = SessionHandle { peer: 7, tx };
+        d.register("::ffff:127.0.0.1".parse().unwrap(), &h);
+        let (s, remote) = pair(&l).await;
+        assert!(
+            d.route(remote.ip(), s).is_ok(),
+            "mapped IPv4 address registered"
+        );
+        assert!(matches!(rx.try_recv(), Ok(SessionCmd::Incoming(_))));
+        drop(h);
+        let (s, remote) = pair(&l).await;
+        assert!(d.route(remote.ip(), s).is_err(), "the session is gone");
+        assert!(d.0.lock().unwrap().is_empty(), "and forgotten");
     }
 }

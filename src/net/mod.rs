@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  listen() ──Inbound{stream}──> speaker ──SessionCmd::Incoming──> session task
+//!          └──────────── (started peers, by address: Direct) ────────^
 //!  spawn_session(): connect (source address, TCP-MD5, TTL / GTSM), frame, decode,
 //!                run the fsm::Session with its timers (keepalives never wait on the speaker),
 //!                write the framed bytes the speaker sends.
@@ -35,7 +36,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-pub use listener::{listen, ListenerHandle};
+pub use listener::{listen, listen_direct, Direct, ListenerHandle};
 pub use session::spawn_session;
 
 use crate::fsm::{DownReason, Negotiated, State};
@@ -111,6 +112,9 @@ pub enum SessionCmd {
     Stop(Option<NotificationMsg>),
     /// Framed BGP messages to write, as encoded by the RIB.
     Send(Arc<[u8]>),
+    /// Several runs of framed messages (one flush's output for this peer, each run shared
+    /// with the other members of its update group), written together.
+    SendAll(Vec<Arc<[u8]>>),
     /// An accepted connection from this peer (collision detection, RFC 4271 §6.8).
     Incoming(tokio::net::TcpStream),
     /// Announce these capabilities from the next OPEN on; the current session keeps what
@@ -146,6 +150,11 @@ impl SessionHandle {
     /// Queue a command for the session task (dropped if the task has ended).
     pub fn send(&self, cmd: SessionCmd) {
         let _ = self.tx.send(cmd);
+    }
+
+    /// A reference that does not keep the task alive ([`Direct`]).
+    pub fn downgrade(&self) -> mpsc::WeakUnboundedSender<SessionCmd> {
+        self.tx.downgrade()
     }
 
     /// The task has ended (it only ends when every handle is dropped, or on a panic).

@@ -118,6 +118,11 @@ impl Conn {
         let _ = self.out.send(Out::Data(b));
     }
 
+    /// Queue several runs of bytes, written together.
+    pub fn write_all(&self, runs: Vec<Arc<[u8]>>) {
+        let _ = self.out.send(Out::Runs(runs));
+    }
+
     /// Encode and queue one message.
     pub fn send(&self, msg: &Message) {
         let ctx = self.enc.clone().unwrap_or_default();
@@ -183,6 +188,10 @@ impl Task {
             }
             SessionCmd::Send(bytes) => match &self.conn {
                 Some(c) if self.established => c.write(Bytes::from_owner(bytes)),
+                _ => debug!(peer = self.peer, "dropping output: no established session"),
+            },
+            SessionCmd::SendAll(runs) => match &self.conn {
+                Some(c) if self.established => c.write_all(runs),
                 _ => debug!(peer = self.peer, "dropping output: no established session"),
             },
             SessionCmd::Incoming(stream) => self.on_incoming(stream),

@@ -28,7 +28,8 @@ impl Rib {
         let dirty = std::mem::take(&mut self.table.dirty);
         // Groups whose members are all synced get the changed prefixes in the same pass
         // as the decision (each dest is touched once); groups with a new member get a
-        // full pass of their own.
+        // full pass of their own (what a group stores depends on its members: no entry
+        // is kept that every member is excepted from).
         let steady: Vec<u16> = (0..self.groups.len() as u16)
             .filter(|&gi| {
                 self.group(gi)

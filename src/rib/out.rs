@@ -34,6 +34,8 @@ pub struct Group {
     pub key: GroupKey,
     pub ctx: Ctx,
     pub members: Vec<Member>,
+    /// Position of each member in `members`.
+    index: FastMap<PeerId, u32>,
     /// Members by BGP identifier (to except the originator of a reflected path).
     by_rid: FastMap<Ipv4Addr, SmallVec<[PeerId; 1]>>,
     /// Entries in the group's Adj-RIB-Out.
@@ -75,6 +77,8 @@ pub struct Batches {
     but: Vec<(Peers, Batch)>,
     /// For one member only.
     only: Vec<(PeerId, Batch)>,
+    /// Position in `but` of each excepted set (a reflector has one per source client).
+    but_at: FastMap<Peers, usize>,
 }
 
 /// What export needs from the rest of the RIB.
@@ -92,6 +96,7 @@ impl Group {
             ctx: key.ctx(),
             key,
             members: Vec::new(),
+            index: FastMap::default(),
             by_rid: FastMap::default(),
             entries: 0,
             memo: FastMap::default(),
@@ -101,6 +106,7 @@ impl Group {
     }
 
     pub fn add(&mut self, peer: PeerId, rid: Ipv4Addr) {
+        self.index.insert(peer, self.members.len() as u32);
         self.members.push(Member {
             peer,
             synced: false,
@@ -111,6 +117,9 @@ impl Group {
 
     pub fn remove(&mut self, peer: PeerId) {
         self.members.retain(|m| m.peer != peer);
+        self.index = (self.members.iter().enumerate())
+            .map(|(i, m)| (m.peer, i as u32))
+            .collect();
         self.by_rid.retain(|_, v| {
             v.retain(|p| *p != peer);
             !v.is_empty()
@@ -118,11 +127,13 @@ impl Group {
     }
 
     pub fn member(&self, peer: PeerId) -> Option<&Member> {
-        self.members.iter().find(|m| m.peer == peer)
+        let i = *self.index.get(&peer)?;
+        self.members.get(i as usize)
     }
 
     fn member_mut(&mut self, peer: PeerId) -> Option<&mut Member> {
-        self.members.iter_mut().find(|m| m.peer == peer)
+        let i = *self.index.get(&peer)?;
+        self.members.get_mut(i as usize)
     }
 
     pub fn has_joiners(&self) -> bool {
@@ -251,9 +262,9 @@ impl Group {
 
     /// Members that must not get path `p`: its source, and for iBGP the peers whose BGP
     /// identifier is the path's ORIGINATOR_ID (RFC 4456 §8 would make them drop it).
-    fn except(&self, ex: &Ex<'_>, gi: u16, p: &Path) -> Peers {
+    fn except(&self, ex: &Ex<'_>, p: &Path) -> Peers {
         let mut e = Peers::new();
-        if p.peer != LOCAL && self.is_member(ex, gi, p.peer) {
+        if p.peer != LOCAL && self.is_member(p.peer) {
             e.push(p.peer);
         }
         if self.key.ibgp {
@@ -270,17 +281,13 @@ impl Group {
     }
 
     #[inline]
-    fn is_member(&self, ex: &Ex<'_>, gi: u16, peer: PeerId) -> bool {
-        if self.members.len() <= 8 {
-            self.members.iter().any(|m| m.peer == peer)
-        } else {
-            ex.peers.get(&peer).and_then(|s| s.group) == Some(gi)
-        }
+    fn is_member(&self, peer: PeerId) -> bool {
+        self.index.contains_key(&peer)
     }
 
     /// The entries the group's members should hold for `d` (ADD-PATH: every eligible path
     /// that may go out, with its local identifier; otherwise the best path only).
-    fn desired(&mut self, ex: &mut Ex<'_>, gi: u16, d: &Dest) -> SmallVec<[Entry; 1]> {
+    fn desired(&mut self, ex: &mut Ex<'_>, d: &Dest) -> SmallVec<[Entry; 1]> {
         let mut want = SmallVec::new();
         let v6 = d.is_v6();
         if !self.key.has_family(v6) {
@@ -296,7 +303,7 @@ impl Group {
             if !chosen {
                 continue;
             }
-            let except = self.except(ex, gi, p);
+            let except = self.except(ex, p);
             if except.len() >= self.members.len()
                 && self.members.iter().all(|m| except.contains(&m.peer))
             {
@@ -325,26 +332,26 @@ impl Group {
         if dump.is_none() && !self.key.add_path(d.is_v6()) && self.sync_single(ex, gi, d, delta) {
             return;
         }
-        let new = self.desired(ex, gi, d);
+        let new = self.desired(ex, d);
         let old = d.entries(gi);
-        if old == new && dump.is_none() {
+        let prefix = d.prefix();
+        if let Some(dump) = dump {
+            for n in &new {
+                dump.part(&n.except).add(prefix, n.id, Some(n.out));
+            }
+        }
+        if old == new {
             return;
         }
         if !old.is_empty() {
             d.take_entries(gi);
         }
-        let prefix = d.prefix();
         match (&old[..], &new[..]) {
             ([], []) => {}
             ([o], []) => self.emit_delta(prefix, o.id, Some(o), None, delta),
             ([], [n]) => self.emit_delta(prefix, n.id, None, Some(n), delta),
             ([o], [n]) if o.id == n.id => self.emit_delta(prefix, o.id, Some(o), Some(n), delta),
             _ => self.emit_many(prefix, &old, &new, delta),
-        }
-        if let Some(dump) = dump {
-            for n in &new {
-                dump.part(&n.except).add(prefix, n.id, Some(n.out));
-            }
         }
         self.account(ex.attrs, &old, &new);
         d.put_entries(gi, &new);
@@ -359,7 +366,7 @@ impl Group {
         let new = match d.best().copied().filter(|_| self.key.has_family(d.is_v6())) {
             None => None,
             Some(p) => {
-                let except = self.except(ex, gi, &p);
+                let except = self.except(ex, &p);
                 let covered = match (&except[..], &self.members[..]) {
                     (_, []) => true,
                     ([e], [m]) => *e == m.peer,
@@ -580,11 +587,12 @@ impl Batches {
         if but.is_empty() {
             return &mut self.common;
         }
-        let i = match self.but.iter().position(|(e, _)| &e[..] == but) {
-            Some(i) => i,
+        let i = match self.but_at.get(but) {
+            Some(&i) => i,
             None => {
-                self.but
-                    .push((but.iter().copied().collect(), Batch::default()));
+                let key: Peers = but.iter().copied().collect();
+                self.but.push((key.clone(), Batch::default()));
+                self.but_at.insert(key, self.but.len() - 1);
                 self.but.len() - 1
             }
         };

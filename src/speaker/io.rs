@@ -29,6 +29,16 @@ pub trait Sessions: Send {
 pub struct NetSessions {
     events: mpsc::Sender<PeerEvent>,
     listener: Option<net::ListenerHandle>,
+    /// Started sessions by peer address, for the listener.
+    direct: net::Direct,
+}
+
+/// A session of [`NetSessions`]: registers with the listener when started, so that its
+/// peer's connections do not wait behind the speaker's queued events.
+struct NetTx {
+    h: net::SessionHandle,
+    addr: IpAddr,
+    direct: net::Direct,
 }
 
 // ===== impl NetSessions =====
@@ -37,14 +47,19 @@ impl NetSessions {
     /// Start listening on `addrs` (none when empty); connections arrive as
     /// [`PeerEvent::Inbound`] on `events`.
     pub async fn start(addrs: &[SocketAddr], events: mpsc::Sender<PeerEvent>) -> io::Result<Self> {
+        let direct = net::Direct::default();
         let listener = if addrs.is_empty() {
             None
         } else {
-            let l = net::listen(addrs, events.clone()).await?;
+            let l = net::listen_direct(addrs, events.clone(), direct.clone()).await?;
             tracing::info!("listening on {:?}", l.local_addrs());
             Some(l)
         };
-        Ok(NetSessions { events, listener })
+        Ok(NetSessions {
+            events,
+            listener,
+            direct,
+        })
     }
 }
 
@@ -54,14 +69,27 @@ impl SessionTx for net::SessionHandle {
     }
 }
 
+impl SessionTx for NetTx {
+    fn send(&self, cmd: SessionCmd) {
+        // Only once started: an idle session refuses connections, which the speaker's
+        // queue would otherwise have held until the start.
+        let start = matches!(cmd, SessionCmd::Start);
+        self.h.send(cmd);
+        if start {
+            self.direct.register(self.addr, &self.h);
+        }
+    }
+}
+
 impl Sessions for NetSessions {
     fn spawn(&mut self, peer: PeerId, cfg: SessionCfg, transport: Transport) -> Box<dyn SessionTx> {
-        Box::new(net::spawn_session(
-            peer,
-            cfg,
-            transport,
-            self.events.clone(),
-        ))
+        let addr = transport.remote.ip();
+        let h = net::spawn_session(peer, cfg, transport, self.events.clone());
+        Box::new(NetTx {
+            h,
+            addr,
+            direct: self.direct.clone(),
+        })
     }
 
     fn set_md5(&mut self, peer: IpAddr, key: Option<Vec<u8>>) {

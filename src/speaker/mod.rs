@@ -26,6 +26,7 @@ mod owner;
 mod peer;
 mod reconfig;
 mod restart;
+mod send;
 mod stats;
 mod sync;
 mod view;

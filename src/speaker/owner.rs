@@ -136,6 +136,8 @@ pub struct Owner {
     pub stats: Arc<Stats>,
     /// Repeated state-change lines, summarised (src/speaker/logs.rs).
     pub(super) state_log: super::logs::StateLog,
+    /// When the next flush may run (src/speaker/send.rs).
+    pub(super) pace: super::send::Pace,
 }
 
 // ===== impl Owner: setup and loop =====
@@ -179,6 +181,7 @@ impl Owner {
             config_path: None,
             stats: Arc::new(Stats::new()),
             state_log: super::logs::new_state_log(),
+            pace: Default::default(),
         };
         owner.add_configured_peers()?;
         owner.sync = InitialSync::new(owner.peers.keys().copied());
@@ -291,6 +294,7 @@ impl Owner {
         let withdraw = loop {
             let mut barrier = self.gate.take_barrier();
             let mut opened = false;
+            let paced = self.pace_due();
             tokio::select! {
                 biased;
                 w = &mut inp.stop => break w.unwrap_or(false),
@@ -313,6 +317,7 @@ impl Owner {
                         break w;
                     }
                 }
+                _ = super::send::until(paced), if paced.is_some() => {}
                 else => break false,
             }
             if opened {
@@ -326,7 +331,7 @@ impl Owner {
             if !inp.control.is_empty() {
                 self.drain(&mut inp.events, None);
             }
-            self.flush();
+            self.flush_paced(!inp.control.is_empty());
             let mut stop = None;
             while let Ok((req, reply)) = inp.control.try_recv() {
                 stop = stop.or(self.dispatch(req, reply));
@@ -668,33 +673,24 @@ impl Owner {
         let held = out.sends.into_iter().map(Held::Send);
         let after = (!out.fib_after.is_empty()).then_some(Held::FibAfter(out.fib_after));
         let stops = out.stop.into_iter().map(|(id, n)| Held::Stop(id, n));
-        for h in held.chain(after).chain(stops) {
-            if self.gate.is_closed() {
-                self.gate.hold(h);
-            } else {
-                self.carry_out(h);
-            }
+        let all = held.chain(after).chain(stops);
+        if self.gate.is_closed() {
+            all.for_each(|h| self.gate.hold(h));
+        } else {
+            self.carry_out_all(all);
         }
     }
 
     /// The kernel caught up: carry out what was held, in order.
     fn release(&mut self) {
-        for h in self.gate.opened() {
-            self.carry_out(h);
-        }
+        let held = self.gate.opened();
+        self.carry_out_all(held);
     }
 
-    fn carry_out(&mut self, h: Held) {
+    /// One output (sends go through [`Owner::carry_out_all`], gathered per peer).
+    pub(super) fn carry_out(&mut self, h: Held) {
         match h {
-            Held::Send(o) => {
-                let updates = super::stats::count_updates(&o.bytes);
-                for id in &o.peers {
-                    if let Some(p) = self.peers.get(id) {
-                        p.stats.sent(updates);
-                        p.session.send(SessionCmd::Send(o.bytes.clone()));
-                    }
-                }
-            }
+            Held::Send(o) => self.carry_out_all([Held::Send(o)]),
             Held::FibAfter(changes) => {
                 let now = self.restart.filter(changes, !self.sync.is_done());
                 if !now.is_empty() {

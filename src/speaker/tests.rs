@@ -29,6 +29,7 @@ impl SessionTx for FakeTx {
             SessionCmd::Stop(Some(n)) => format!("stop {}/{}", n.code, n.subcode),
             SessionCmd::Stop(None) => "stop".to_string(),
             SessionCmd::Send(b) => format!("send {}", b.len()),
+            SessionCmd::SendAll(v) => format!("send {}", v.iter().map(|b| b.len()).sum::<usize>()),
             SessionCmd::Incoming(_) => "incoming".to_string(),
             SessionCmd::Capabilities(c) => format!("caps {}", gr_bits(&c)),
         };
