@@ -150,7 +150,7 @@ fn paths_and_counts_show_the_adj_rib_in() {
 #[test]
 fn hot_structs_stay_small() {
     use super::super::table::{Dest, OutEntry, Path};
-    assert!(std::mem::size_of::<Option<Dest>>() <= 80);
+    assert!(std::mem::size_of::<Option<Dest>>() <= 64);
     assert!(std::mem::size_of::<Path>() <= 20);
     assert!(std::mem::size_of::<OutEntry>() <= 16);
 }
