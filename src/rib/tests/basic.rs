@@ -162,3 +162,35 @@ fn the_rib_can_move_to_the_speaker_task() {
     }
     assert!(send(&rib()));
 }
+
+/// More changed prefixes than one flush slice: every one is sent once, and the index
+/// finds each after its tables grew; withdrawing them all frees every dest.
+#[test]
+fn a_burst_larger_than_a_flush_slice_is_sent_whole_and_then_freed() {
+    let mut rib = rib();
+    up(&mut rib, &[ebgp(1, 65001), ebgp(2, 65002)]);
+    let n = 70_000u32;
+    let names: Vec<String> = (0..n)
+        .map(|i| format!("{}.{}.{}.0/24", 10 + (i >> 16), (i >> 8) & 255, i & 255))
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    for part in refs.chunks(1000) {
+        rib.update(1, announce(attrs(&[65001], "198.18.1.2"), part), &[]);
+    }
+    let out = rib.flush();
+    let mut got = announced4(&out, 2);
+    got.sort();
+    let mut want = names.clone();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(rib.counts(2).advertised, n as u64);
+    assert!(best(&rib, "10.17.3.0/24").is_some());
+    for part in refs.chunks(1000) {
+        rib.update(1, withdraw(part), &[]);
+    }
+    let out = rib.flush();
+    assert_eq!(withdrawn4(&out, 2).len(), n as usize);
+    assert_eq!(rib.counts(2).advertised, 0);
+    assert!(best(&rib, "10.17.3.0/24").is_none());
+    assert_eq!(rib.table.len(), 0, "every dest freed");
+}
