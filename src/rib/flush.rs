@@ -20,9 +20,6 @@ use crate::hash::FastMap;
 use crate::policy::RouteCtx;
 use crate::wire::{encode, Family, Message, NextHop, RouteRefreshMsg, UpdateMsg};
 
-/// Changed prefixes decided and encoded together in one flush.
-const FLUSH_SLICE: usize = 65_536;
-
 // ===== impl Rib =====
 
 impl Rib {
@@ -38,23 +35,20 @@ impl Rib {
                     .is_some_and(|g| g.has_synced() && !g.has_joiners())
             })
             .collect();
+        let mut deltas: Vec<Batches> = steady.iter().map(|_| Batches::default()).collect();
         if self.cfg.fib {
             out.fib.reserve(dirty.len());
         }
-        // A slice at a time, so a full-table burst never holds the whole table's export
-        // batches at once (16 bytes a prefix, and twice that while a Vec doubles).
+        for &di in &dirty {
+            self.decide_and_sync(di, &steady, &mut deltas, &mut out);
+        }
         let mut sends = Vec::new();
-        for slice in dirty.chunks(FLUSH_SLICE) {
-            let mut deltas: Vec<Batches> = steady.iter().map(|_| Batches::default()).collect();
-            for &di in slice {
-                self.decide_and_sync(di, &steady, &mut deltas, &mut out);
-            }
-            for (&gi, delta) in steady.iter().zip(&deltas) {
-                if let Some(g) = self.group(gi) {
-                    g.encode_all(&self.attrs, true, delta, &mut sends);
-                }
+        for (&gi, delta) in steady.iter().zip(&deltas) {
+            if let Some(g) = self.group(gi) {
+                g.encode_all(&self.attrs, true, delta, &mut sends);
             }
         }
+        drop(deltas);
         // A peer that is getting its whole table needs no route-refresh answer as well.
         let joining = |rib: &Rib, p: PeerId| {
             let gi = rib.peers.get(&p).and_then(|ps| ps.group);

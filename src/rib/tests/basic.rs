@@ -163,10 +163,10 @@ fn the_rib_can_move_to_the_speaker_task() {
     assert!(send(&rib()));
 }
 
-/// More changed prefixes than one flush slice: every one is sent once, and the index
-/// finds each after its tables grew; withdrawing them all frees every dest.
+/// A burst of 70 000 prefixes: every one is sent once, the prefix index finds each after
+/// it grew several times, and withdrawing them all frees every dest.
 #[test]
-fn a_burst_larger_than_a_flush_slice_is_sent_whole_and_then_freed() {
+fn a_burst_of_70k_prefixes_is_sent_whole_and_then_freed() {
     let mut rib = rib();
     up(&mut rib, &[ebgp(1, 65001), ebgp(2, 65002)]);
     let n = 70_000u32;
