@@ -29,8 +29,8 @@
 #            $BENCH_LOADGEN (default target/release/examples/loadgen); guard.sh uses debug ones
 # WREN_BENCH_WRAP="valgrind --tool=massif --massif-out-file=/tmp/m.out" runs wren under that
 # command (for a heap profile; its CPU and RSS figures are then meaningless).
-#   --dut    a comma-separated list; all = bird2,bird1,frr,gobgp,openbgpd,wren (GoBGP alone
-#            takes about a minute for 500k prefixes)
+#   --dut    a comma-separated list (default all = bird2,bird1,frr,gobgp,openbgpd,wren; GoBGP
+#            alone takes about 2 minutes of the 300 s timeout for 500k prefixes)
 # Needs root (network namespaces), cargo, and the DUTs' packages: bird2, frr, gobgpd,
 # openbgpd (Debian), BIRD 1.6 unpacked under $BIRD1_ROOT (default /opt/bird1).
 # Namespaces are wren-bench-<pid>-{snd,dut,rcv}; everything started is killed by PID on exit.
