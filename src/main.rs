@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
@@ -19,4 +20,16 @@ fn main() -> ExitCode {
     }
     let args = cli::Cli::parse();
     cli::run(args)
+}
+
+/// glibc gives each thread that allocates its own arena (up to 8 per core), and free space
+/// in one arena serves no other: the owner's tables, built on whichever runtime worker
+/// runs it, spread over several and the peak RSS of a 500k-prefix relay grows by ~7 MiB.
+/// wren has few threads and one owner; two arenas cost it no measurable CPU.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }

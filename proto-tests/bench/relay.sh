@@ -3,7 +3,11 @@
 # another, with the device under test (DUT) in its own network namespace.
 #
 #   sender ns (AS 65001)          DUT ns (AS 64512)              receiver ns (AS 65002)
-#   loadgen send  198.18.1.2 ──veth── 198.18.1.1  wren|bird  198.18.2.1 ──veth── 198.18.2.2 loadgen recv
+#   loadgen send  198.18.1.2 ──veth── 198.18.1.1     DUT     198.18.2.1 ──veth── 198.18.2.2 loadgen recv
+#
+# DUTs: wren, bird2 (BIRD 2), bird1 (BIRD 1.6 from $BIRD1_ROOT), frr (bgpd -Z: no zebra),
+# gobgp (gobgpd), openbgpd; each as two passive eBGP peers, import and export everything,
+# nothing written to the kernel.
 #
 # Both loadgens connect to the DUT (its peers are passive, so nothing waits for a retry timer).
 # The receiver comes up first, then the sender pushes N prefixes in full 4096-byte UPDATEs and
@@ -13,9 +17,10 @@
 #   CPU seconds = utime+stime from /proc/PID/stat, before the sender starts and when the
 #                 receiver holds all N (plus the value 2 s later, to show work left over);
 #   peak RSS    = VmHWM from /proc/PID/status (the whole life of the process).
+# Both are summed over every process in the DUT's namespace (OpenBGPD runs three).
 # The loadgens report their own CPU so that the table shows they were not the bottleneck.
 #
-# Usage: proto-tests/bench/relay.sh [--prefixes N] [--dut wren|bird2|all] [--runs R]
+# Usage: proto-tests/bench/relay.sh [--prefixes N] [--dut DUT[,DUT...]|all] [--runs R]
 #                                   [--perf] [--keep] [--timeout SECS] [--out FILE] [--no-build]
 #   --perf   record the DUT with `perf record --call-graph dwarf` during the relay (report in the work dir)
 #   --keep   keep the work directory (configs, logs, JSON, perf data)
@@ -24,7 +29,10 @@
 #            $BENCH_LOADGEN (default target/release/examples/loadgen); guard.sh uses debug ones
 # WREN_BENCH_WRAP="valgrind --tool=massif --massif-out-file=/tmp/m.out" runs wren under that
 # command (for a heap profile; its CPU and RSS figures are then meaningless).
-# Needs root (network namespaces), bird (Debian package bird2) for --dut bird2, cargo.
+#   --dut    a comma-separated list (default all = bird2,bird1,frr,gobgp,openbgpd,wren; GoBGP
+#            alone takes about 2 minutes of the 300 s timeout for 500k prefixes)
+# Needs root (network namespaces), cargo, and the DUTs' packages: bird2, frr, gobgpd,
+# openbgpd (Debian), BIRD 1.6 unpacked under $BIRD1_ROOT (default /opt/bird1).
 # Namespaces are wren-bench-<pid>-{snd,dut,rcv}; everything started is killed by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -49,15 +57,17 @@ while [ $# -gt 0 ]; do
     --out) out_file=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --timeout) timeout=$2; shift 2 ;;
-    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "relay.sh: unknown argument $1" >&2; exit 64 ;;
   esac
 done
-case $dut in
-  all) duts=(bird2 wren) ;;
-  wren | bird2) duts=("$dut") ;;
-  *) echo "relay.sh: --dut wren|bird2|all" >&2; exit 64 ;;
-esac
+all_duts=(bird2 bird1 frr gobgp openbgpd wren)
+[ "$dut" = all ] && dut=$(IFS=,; echo "${all_duts[*]}")
+IFS=, read -ra duts <<<"$dut"
+for d in "${duts[@]}"; do
+  [[ " ${all_duts[*]} " == *" $d "* ]] || { echo "relay.sh: --dut ${all_duts[*]}|all (comma-separated)" >&2; exit 64; }
+done
+bird1_root=${BIRD1_ROOT:-/opt/bird1}
 
 tag="wren-bench-$$"
 ns_s="$tag-snd" ns_d="$tag-dut" ns_r="$tag-rcv"
@@ -69,6 +79,7 @@ cleanup() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for p in $(ns_pids "$ns_d"); do kill -9 "$p" 2>/dev/null || true; done
   for ns in "$ns_s" "$ns_d" "$ns_r"; do ip netns del "$ns" 2>/dev/null || true; done
   if [ "$keep" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
@@ -168,24 +179,158 @@ listen = ""
 EOF
 }
 
+# bird1_conf: BIRD 1.6, the same as bird_conf in its own syntax (no channels).
+bird1_conf() {
+  bird_conf | sed -e 's/ipv4 { import all; export all; };/import all; export all;/'
+}
+
+frr_conf() {
+  cat <<EOF
+! FRR bgpd without zebra (-Z -n): two passive eBGP peers, everything imported and exported.
+frr defaults traditional
+hostname dut
+log file $work/frr.log warnings
+router bgp 64512
+ bgp router-id 198.18.1.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 198.18.1.2 remote-as 65001
+ neighbor 198.18.2.2 remote-as 65002
+ neighbor 198.18.1.2 passive
+ neighbor 198.18.2.2 passive
+ neighbor 198.18.1.2 timers 80 240
+ neighbor 198.18.2.2 timers 80 240
+ neighbor 198.18.1.2 advertisement-interval 0
+ neighbor 198.18.2.2 advertisement-interval 0
+ neighbor 198.18.1.2 disable-connected-check
+ neighbor 198.18.2.2 disable-connected-check
+ address-family ipv4 unicast
+  neighbor 198.18.1.2 activate
+  neighbor 198.18.2.2 activate
+ exit-address-family
+EOF
+}
+
+gobgp_conf() {
+  local a
+  cat <<EOF
+# gobgpd: two passive eBGP peers; its default policies accept everything both ways and it
+# has no FIB unless a zebra is configured.
+[global.config]
+  as = 64512
+  router-id = "198.18.1.1"
+EOF
+  for a in 198.18.1.2:65001 198.18.2.2:65002; do
+    cat <<EOF
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${a%:*}"
+    peer-as = ${a#*:}
+  [neighbors.timers.config]
+    hold-time = 240
+    keepalive-interval = 80
+  [neighbors.transport.config]
+    passive-mode = true
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+EOF
+  done
+}
+
+openbgpd_conf() {
+  cat <<EOF
+# OpenBGPD: two passive eBGP peers, everything allowed both ways, no FIB.
+AS 64512
+router-id 198.18.1.1
+socket "$work/openbgpd.sock"
+fib-update no
+holdtime 240
+neighbor 198.18.1.2 {
+  remote-as 65001
+  passive
+}
+neighbor 198.18.2.2 {
+  remote-as 65002
+  passive
+}
+allow from any
+allow to any
+EOF
+}
+
 # start_dut NAME: start the DUT in its namespace; sets dut_pid.
 start_dut() {
+  local err="$work/$1.err"
   case $1 in
     bird2)
       bird_conf >"$work/bird.conf"
-      ip netns exec "$ns_d" bird -f -c "$work/bird.conf" -s "$work/bird.ctl" 2>"$work/bird.err" &
+      ip netns exec "$ns_d" bird -f -c "$work/bird.conf" -s "$work/bird.ctl" 2>"$err" &
+      ;;
+    bird1)
+      bird1_conf >"$work/bird1.conf"
+      ip netns exec "$ns_d" "$bird1_root/usr/sbin/bird" -f -c "$work/bird1.conf" \
+        -s "$work/bird1.ctl" -P "$work/bird1.pid" 2>"$err" &
+      ;;
+    frr)
+      frr_conf >"$work/frr.conf"
+      mkdir -p "$work/frr.vty"
+      ip netns exec "$ns_d" /usr/lib/frr/bgpd -Z -n -S -u root -g root -f "$work/frr.conf" \
+        -i "$work/frr.pid" --vty_socket "$work/frr.vty" -P 0 >"$err" 2>&1 &
+      ;;
+    gobgp)
+      gobgp_conf >"$work/gobgp.toml"
+      ip netns exec "$ns_d" gobgpd -f "$work/gobgp.toml" -l warn --api-hosts 127.0.0.1:50051 \
+        --pprof-disable >"$err" 2>&1 &
+      ;;
+    openbgpd)
+      openbgpd_conf >"$work/openbgpd.conf"
+      chmod 0600 "$work/openbgpd.conf"
+      install -d -o _openbgpd -g _openbgpd -m 0755 /run/openbgpd
+      ip netns exec "$ns_d" /usr/sbin/bgpd -d -f "$work/openbgpd.conf" >"$err" 2>&1 &
       ;;
     wren)
       wren_conf >"$work/wren.toml"
       # shellcheck disable=SC2086 # WREN_BENCH_WRAP is a command line, split on purpose
       ip netns exec "$ns_d" env WREN_LOG="${WREN_LOG:-warn}" ${WREN_BENCH_WRAP:-} "$wren_bin" run \
-        --config "$work/wren.toml" 2>"$work/wren.err" &
+        --config "$work/wren.toml" 2>"$err" &
       ;;
   esac
   dut_pid=$!
   pids+=("$dut_pid")
-  sleep 0.3
-  kill -0 "$dut_pid" 2>/dev/null || die "$1 did not start: $(cat "$work/$1.err" "$work/bird.err" 2>/dev/null | tail -5)"
+  # The daemons that load more (FRR, GoBGP, OpenBGPD's three processes) get longer.
+  case $1 in bird* | wren) sleep 0.3 ;; *) sleep 1.5 ;; esac
+  kill -0 "$dut_pid" 2>/dev/null || die "$1 did not start: $(tail -5 "$err" 2>/dev/null)"
+}
+
+# stop_dut: stop the DUT, then whatever else still runs in its namespace (OpenBGPD's
+# engines), by PID.
+stop_dut() {
+  local p
+  stop "$dut_pid"
+  for p in $(ns_pids "$ns_d"); do kill "$p" 2>/dev/null || true; done
+  sleep 0.2
+  for p in $(ns_pids "$ns_d"); do kill -9 "$p" 2>/dev/null || true; done
+}
+
+# dut_ticks: CPU clock ticks of every process in the DUT's namespace.
+dut_ticks() {
+  local p t=0 c
+  for p in $(ns_pids "$ns_d"); do
+    c=$(cpu_ticks "$p" 2>/dev/null) || continue
+    t=$((t + c))
+  done
+  echo "$t"
+}
+
+# dut_kb KEY: a /proc status field (VmHWM, VmRSS) summed over the DUT's namespace, in kB.
+dut_kb() {
+  local p t=0 k
+  for p in $(ns_pids "$ns_d"); do
+    k=$(status_kb "$p" "$1" 2>/dev/null) || continue
+    t=$((t + ${k:-0}))
+  done
+  echo "$t"
 }
 
 # wait_line FILE PATTERN PID: wait until FILE has a line matching PATTERN (or PID exits).
@@ -209,8 +354,8 @@ run_one() {
   wait_line "$out-rcv.json" '"established"' "$rcv_pid"
   local rss0 cpu0 load perf_pid=""
   load=$(cut -d' ' -f1 /proc/loadavg)
-  rss0=$(status_kb "$dut_pid" VmRSS)
-  cpu0=$(cpu_ticks "$dut_pid")
+  rss0=$(dut_kb VmRSS)
+  cpu0=$(dut_ticks)
   if [ "$perf" = 1 ]; then
     perf record --call-graph dwarf,32768 -F 2999 -p "$dut_pid" -o "$out.perf.data" >/dev/null 2>&1 &
     perf_pid=$!
@@ -223,15 +368,15 @@ run_one() {
   pids+=("$snd_pid")
   wait_line "$out-rcv.json" '"mode"' "$rcv_pid"
   local cpu1 hwm cpu2
-  cpu1=$(cpu_ticks "$dut_pid")
-  hwm=$(status_kb "$dut_pid" VmHWM)
+  cpu1=$(dut_ticks)
+  hwm=$(dut_kb VmHWM)
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
   sleep 2
-  cpu2=$(cpu_ticks "$dut_pid")
+  cpu2=$(dut_ticks)
   wait_line "$out-snd.json" '"mode"' "$snd_pid"
   stop "$snd_pid"
   stop "$rcv_pid"
-  stop "$dut_pid"
+  stop_dut
   if [ -n "$perf_pid" ]; then
     perf report -i "$out.perf.data" --stdio --no-children --percent-limit 1.5 2>/dev/null \
       | grep -v '^$' | head -60 >"$out.perf.txt" || true
@@ -270,19 +415,20 @@ for r in rows:
 med = lambda d, k: statistics.median(x[k] for x in by[d])
 keys = [("relay_wall", "relay wall s", "{:.2f}"), ("total_wall", "total wall s", "{:.2f}"),
         ("cpu", "CPU s", "{:.2f}"), ("cpu_after_2s", "CPU s (+2 s)", "{:.2f}"),
-        ("peak_rss_mib", "peak RSS MiB", "{:.1f}"), ("snd_cpu", "sender CPU s", "{:.2f}"),
-        ("rcv_cpu", "receiver CPU s", "{:.2f}"), ("loadavg", "load average", "{:.1f}")]
-duts = [d for d in ("bird2", "wren") if d in by]
+        ("peak_rss_mib", "peak RSS MiB", "{:.1f}"), ("updates_received", "UPDATEs received", "{:.0f}"),
+        ("snd_cpu", "sender CPU s", "{:.2f}"), ("rcv_cpu", "receiver CPU s", "{:.2f}"),
+        ("loadavg", "load average", "{:.1f}")]
+duts = [d for d in ("wren", "bird2", "bird1", "frr", "gobgp", "openbgpd") if d in by]
+ratio = "wren" in by and "bird2" in by
 n = rows[0]["prefixes"]
 print(f"\n{n} IPv4 /24 prefixes relayed eBGP -> eBGP; median of {len(by[duts[0]])} run(s)\n")
-head = "| | " + " | ".join(duts) + (" | wren / BIRD 2 |" if len(duts) == 2 else " |")
-print(head)
-print("|---" * (len(duts) + 1 + (len(duts) == 2)) + "|")
+print("| | " + " | ".join(duts) + (" | wren / bird2 |" if ratio else " |"))
+print("|---" * (len(duts) + 1 + ratio) + "|")
 for k, label, fmt in keys:
-    vals = [med(d, k) for d in duts]
-    cells = [fmt.format(v) for v in vals]
-    if len(duts) == 2:
-        cells.append(f"{vals[1] / vals[0]:.2f}x" if vals[0] else "-")
+    cells = [fmt.format(med(d, k)) for d in duts]
+    if ratio:
+        b = med("bird2", k)
+        cells.append(f"{med('wren', k) / b:.2f}x" if b else "-")
     print(f"| {label} | " + " | ".join(cells) + " |")
 for d in duts:
     busy = max(max(x["snd_cpu"], x["rcv_cpu"]) / x["total_wall"] for x in by[d])
@@ -292,7 +438,12 @@ PY
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
-if [[ " ${duts[*]} " == *" bird2 "* ]]; then command -v bird >/dev/null || die "bird not found (apt-get install bird2)"; fi
+need() { [[ " ${duts[*]} " != *" $1 "* ]] || [ -x "$(command -v "$2")" ] || die "$1: $2 not found ($3)"; }
+need bird2 bird "apt-get install bird2"
+need bird1 "$bird1_root/usr/sbin/bird" "unpack Debian's bird 1.6 under \$BIRD1_ROOT"
+need frr /usr/lib/frr/bgpd "apt-get install frr"
+need gobgp gobgpd "apt-get install gobgpd"
+need openbgpd /usr/sbin/bgpd "apt-get install openbgpd"
 wren_bin=${WREN_BIN:-$PWD/target/release/wren}
 if [ "$build" = 1 ]; then
   log "building (release)"

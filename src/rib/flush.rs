@@ -37,7 +37,9 @@ impl Rib {
             })
             .collect();
         let mut deltas: Vec<Batches> = steady.iter().map(|_| Batches::default()).collect();
-        out.fib.reserve(dirty.len());
+        if self.cfg.fib {
+            out.fib.reserve(dirty.len());
+        }
         for &di in &dirty {
             self.decide_and_sync(di, &steady, &mut deltas, &mut out);
         }

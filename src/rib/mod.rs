@@ -21,6 +21,7 @@ mod decision;
 mod explain;
 mod export;
 mod flush;
+mod index;
 mod intern;
 mod llgr;
 mod out;

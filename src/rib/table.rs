@@ -1,13 +1,14 @@
 //! The prefix table: one [`Dest`] per prefix, holding its candidate paths (the Adj-RIB-In
 //! entries of every peer, RFC 4271 §3.2), its Adj-RIB-Out entries per update group and its
-//! FIB state. Dests live in a slab; prefixes map to slab indexes, so the dirty list and the
-//! flush work on indexes without hashing prefixes again.
+//! FIB state. Dests live in a slab of fixed-size chunks; the [`Index`] maps prefixes to
+//! slab indexes (keeping no key of its own), so the dirty list and the flush work on
+//! indexes without hashing prefixes again.
 
 use smallvec::SmallVec;
 
+use super::index::{self, Index};
 use super::intern::AttrId;
 use super::{PeerId, Prefix};
-use crate::hash::FastMap;
 use crate::wire::{Prefix4, Prefix6};
 
 /// Index of a [`Dest`] in the slab.
@@ -67,10 +68,20 @@ pub const CONT: AttrId = AttrId::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutEntry {
     group: u16,
+    /// Fills the padding byte with a value the compiler knows is never 0, so a [`Small`]
+    /// of entries stays 16 bytes.
+    live: Live,
     id: u32,
     out: AttrId,
     /// An excepted member; 0 ([`LOCAL`](super::LOCAL), never a member) for none.
     ex: PeerId,
+}
+
+/// A one-value byte: gives [`OutEntry`] a niche.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Live {
+    Yes = 1,
 }
 
 /// One Adj-RIB-Out entry of an update group: what its members hold for this prefix.
@@ -94,19 +105,30 @@ pub struct PKey {
     v6: bool,
 }
 
-/// The IPv4 map key: 8 bytes, hashed as one word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct K4 {
-    addr: u32,
-    len: u8,
+/// A short list: a slice to read, with `push`, `remove` and `retain`. One item is held
+/// inline, more in a box. It takes the item's size rounded up to 8 when the item has a
+/// niche (a [`Path`] its [`Reject`], an [`OutEntry`] its `live` byte): 24 and 16 bytes
+/// where a `SmallVec<[T; 1]>` takes 32 and 24 (its capacity word). Of 500 000
+/// single-path prefixes that is 8 MB.
+#[derive(Debug, Clone, Default)]
+pub enum Small<T> {
+    #[default]
+    None,
+    One(T),
+    /// Boxed so that the enum stays one pointer beside the inline item.
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<T>>),
 }
 
-/// Everything about one prefix.
+/// The paths of a dest.
+pub type Paths = Small<Path>;
+
+/// Everything about one prefix: 64 bytes.
 #[derive(Debug, Clone)]
 pub struct Dest {
     key: PKey,
-    pub paths: SmallVec<[Path; 1]>,
-    pub out: SmallVec<[OutEntry; 1]>,
+    pub paths: Paths,
+    pub out: Small<OutEntry>,
     /// FIB state: [`fib::NONE`], [`fib::BLACKHOLE`] or an interned next-hop set.
     pub fib: u32,
     pub dirty: bool,
@@ -121,11 +143,14 @@ pub mod fib {
 /// Dests per slab chunk: the slab grows by chunks, never by moving what it holds.
 const CHUNK: usize = 4096;
 
-/// The slab of dests and the prefix maps.
+/// What [`Table::get_or_create`] returns when the table holds [`index::MAX_ID`] + 1
+/// dests: no dest has it, so the route is ignored.
+pub const NO_DEST: DestId = DestId::MAX;
+
+/// The slab of dests and the prefix index.
 #[derive(Debug, Default)]
 pub struct Table {
-    v4: FastMap<K4, DestId>,
-    v6: FastMap<Prefix6, DestId>,
+    index: Index,
     chunks: Vec<Vec<Option<Dest>>>,
     /// Slots handed out so far (live or free).
     slots: usize,
@@ -162,14 +187,12 @@ impl PKey {
             Prefix::V4(Prefix4::from_raw(a as u32, self.len))
         }
     }
-}
 
-// ===== impl K4 =====
-
-impl std::hash::Hash for K4 {
     #[inline]
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        h.write_u64((self.addr as u64) << 8 | self.len as u64);
+    fn hash(&self) -> u64 {
+        let a = u128::from_be_bytes(self.addr);
+        let meta = (self.len as u64) << 1 | self.v6 as u64;
+        index::mix(a as u64 ^ index::mix((a >> 64) as u64 ^ meta))
     }
 }
 
@@ -200,6 +223,82 @@ impl Path {
     #[inline]
     pub fn has(&self, f: u8) -> bool {
         self.flags & f != 0
+    }
+}
+
+// ===== impl Small =====
+
+impl<T> std::ops::Deref for Small<T> {
+    type Target = [T];
+
+    #[inline]
+    fn deref(&self) -> &[T] {
+        match self {
+            Small::None => &[],
+            Small::One(p) => std::slice::from_ref(p),
+            Small::Many(v) => v,
+        }
+    }
+}
+
+impl<T> std::ops::DerefMut for Small<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            Small::None => &mut [],
+            Small::One(p) => std::slice::from_mut(p),
+            Small::Many(v) => v,
+        }
+    }
+}
+
+impl<T> Small<T> {
+    pub fn push(&mut self, p: T) {
+        match std::mem::take(self) {
+            Small::None => *self = Small::One(p),
+            Small::One(a) => *self = Small::Many(Box::new(vec![a, p])),
+            Small::Many(mut v) => {
+                v.push(p);
+                *self = Small::Many(v);
+            }
+        }
+    }
+
+    /// Remove and return item `i`; panics when out of bounds, like `Vec::remove`.
+    pub fn remove(&mut self, i: usize) -> T {
+        let mut v = self.take_vec();
+        let p = v.remove(i);
+        *self = Small::from_vec(v);
+        p
+    }
+
+    pub fn retain(&mut self, f: impl FnMut(&mut T) -> bool) {
+        if let Small::One(p) = self {
+            let mut f = f;
+            if !f(p) {
+                *self = Small::None;
+            }
+            return;
+        }
+        let mut v = self.take_vec();
+        v.retain_mut(f);
+        *self = Small::from_vec(v);
+    }
+
+    fn take_vec(&mut self) -> Vec<T> {
+        match std::mem::take(self) {
+            Small::None => Vec::new(),
+            Small::One(p) => vec![p],
+            Small::Many(v) => *v,
+        }
+    }
+
+    fn from_vec(mut v: Vec<T>) -> Small<T> {
+        match v.len() {
+            0 => Small::None,
+            1 => v.pop().map_or(Small::None, Small::One),
+            _ => Small::Many(Box::new(v)),
+        }
     }
 }
 
@@ -258,6 +357,7 @@ impl Dest {
             let (id, out) = (e.id, e.out);
             self.out.push(OutEntry {
                 group: gi,
+                live: Live::Yes,
                 id,
                 out,
                 ex,
@@ -265,6 +365,7 @@ impl Dest {
             for &ex in e.except.iter().skip(1) {
                 self.out.push(OutEntry {
                     group: gi,
+                    live: Live::Yes,
                     id,
                     out: CONT,
                     ex,
@@ -291,6 +392,7 @@ impl Dest {
     pub fn set_single(&mut self, gi: u16, at: Option<usize>, new: Option<(AttrId, PeerId)>) {
         let e = new.map(|(out, ex)| OutEntry {
             group: gi,
+            live: Live::Yes,
             id: 0,
             out,
             ex,
@@ -342,42 +444,65 @@ impl Dest {
 
 impl Table {
     pub fn lookup(&self, p: &Prefix) -> Option<DestId> {
-        match p {
-            Prefix::V4(p) => self.v4.get(&pack4(p)).copied(),
-            Prefix::V6(p) => self.v6.get(p).copied(),
-        }
+        let key = PKey::of(*p);
+        self.index.find(key.hash(), |id| {
+            dest_in(&self.chunks, id).is_some_and(|d| d.key == key)
+        })
     }
 
-    /// The dest of `p`, created if absent.
+    /// The dest of `p`, created if absent ([`NO_DEST`] when the table is full).
     pub fn get_or_create(&mut self, p: Prefix) -> DestId {
-        let next = self.free.last().copied().unwrap_or(self.slots as DestId);
-        let id = match p {
-            Prefix::V4(k) => *self.v4.entry(pack4(&k)).or_insert(next),
-            Prefix::V6(k) => *self.v6.entry(k).or_insert(next),
+        let key = PKey::of(p);
+        let h = key.hash();
+        let chunks = &self.chunks;
+        if let Some(id) = self
+            .index
+            .find(h, |id| dest_in(chunks, id).is_some_and(|d| d.key == key))
+        {
+            return id;
+        }
+        let id = self.free.last().copied().unwrap_or(self.slots as DestId);
+        if id > index::MAX_ID {
+            return NO_DEST;
+        }
+        let d = Dest {
+            key,
+            paths: Paths::None,
+            out: Small::None,
+            fib: fib::NONE,
+            dirty: false,
         };
-        if id == next {
-            let d = Dest {
-                key: PKey::of(p),
-                paths: SmallVec::new(),
-                out: SmallVec::new(),
-                fib: fib::NONE,
-                dirty: false,
-            };
-            if self.free.pop().is_some() {
-                if let Some(slot) = self.slot(id) {
-                    *slot = Some(d);
-                }
-            } else {
-                if self.slots % CHUNK == 0 {
-                    self.chunks.push(Vec::with_capacity(CHUNK));
-                }
-                self.slots += 1;
-                if let Some(c) = self.chunks.last_mut() {
-                    c.push(Some(d));
+        if self.free.pop().is_some() {
+            if let Some(slot) = self.slot(id) {
+                *slot = Some(d);
+            }
+        } else {
+            if self.slots % CHUNK == 0 {
+                self.chunks.push(Vec::with_capacity(CHUNK));
+            }
+            self.slots += 1;
+            if let Some(c) = self.chunks.last_mut() {
+                c.push(Some(d));
+            }
+        }
+        if self.index.full() {
+            self.reindex();
+        } else {
+            self.index.insert(h, id);
+        }
+        id
+    }
+
+    /// A twice larger index, filled from the slab in order.
+    fn reindex(&mut self) {
+        self.index.grow(self.index.next_size());
+        for (ci, c) in self.chunks.iter().enumerate() {
+            for (i, d) in c.iter().enumerate() {
+                if let Some(d) = d {
+                    self.index.insert(d.key.hash(), (ci * CHUNK + i) as DestId);
                 }
             }
         }
-        id
     }
 
     #[inline]
@@ -388,8 +513,7 @@ impl Table {
 
     #[inline]
     pub fn get(&self, id: DestId) -> Option<&Dest> {
-        let id = id as usize;
-        self.chunks.get(id / CHUNK)?.get(id % CHUNK)?.as_ref()
+        dest_in(&self.chunks, id)
     }
 
     #[inline]
@@ -435,10 +559,10 @@ impl Table {
         if !d.is_empty() || d.dirty {
             return;
         }
-        match d.prefix() {
-            Prefix::V4(k) => self.v4.remove(&pack4(&k)),
-            Prefix::V6(k) => self.v6.remove(&k),
-        };
+        let h = d.key.hash();
+        let chunks = &self.chunks;
+        let hash = |o| dest_in(chunks, o).map_or(0, |d| d.key.hash());
+        self.index.remove(h, id, hash);
         if let Some(slot) = self.slot(id) {
             *slot = None;
         }
@@ -446,18 +570,16 @@ impl Table {
     }
 
     pub fn len(&self) -> usize {
-        self.v4.len() + self.v6.len()
+        self.index.len()
     }
 }
 
 // ===== helper functions =====
 
 #[inline]
-fn pack4(p: &Prefix4) -> K4 {
-    K4 {
-        addr: p.addr_u32(),
-        len: p.len(),
-    }
+fn dest_in(chunks: &[Vec<Option<Dest>>], id: DestId) -> Option<&Dest> {
+    let id = id as usize;
+    chunks.get(id / CHUNK)?.get(id % CHUNK)?.as_ref()
 }
 
 // ===== tests =====
@@ -465,6 +587,44 @@ fn pack4(p: &Prefix4) -> K4 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn path(peer: PeerId) -> Path {
+        Path {
+            peer,
+            path_id: 0,
+            attr: 1,
+            local_id: 1,
+            flags: 0,
+            reject: Reject::None,
+        }
+    }
+
+    #[test]
+    fn a_dest_takes_64_bytes() {
+        assert_eq!(std::mem::size_of::<Paths>(), 24);
+        assert_eq!(std::mem::size_of::<Small<OutEntry>>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Dest>>(), 64);
+    }
+
+    #[test]
+    fn paths_push_remove_and_retain_like_a_vec() {
+        let mut ps: Paths = Small::None;
+        assert!(ps.is_empty());
+        for peer in 1..=4 {
+            ps.push(path(peer));
+        }
+        assert_eq!(ps.iter().map(|p| p.peer).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(ps.remove(1).peer, 2);
+        ps.retain(|p| p.peer != 4);
+        assert_eq!(ps.iter().map(|p| p.peer).collect::<Vec<_>>(), [1, 3]);
+        ps[1].flags = flag::BEST;
+        assert_eq!(ps.remove(0).peer, 1);
+        assert!(matches!(ps, Small::One(p) if p.peer == 3 && p.flags == flag::BEST));
+        ps.retain(|_| true);
+        assert_eq!(ps.len(), 1);
+        ps.retain(|_| false);
+        assert!(matches!(ps, Small::None));
+    }
 
     #[test]
     fn prefix_keys_round_trip_at_every_length() {
