@@ -49,6 +49,9 @@ cat >"$work/wren-cg" <<EOF
 exec valgrind --tool=callgrind --callgrind-out-file="$work/cg.\$\$" "$WREN_BIN" "\$@" 2>>"$work/valgrind.log"
 EOF
 chmod +x "$work/wren-cg"
+# valgrind reads the debug binary's symbols before wren opens its socket: on a loaded
+# machine that takes longer than the harness's usual 10 s start wait.
+export IO_START_WAIT=60
 
 # instructions FILE: total Ir of a callgrind output.
 instructions() { sed -n 's/^\(summary\|totals\): *\([0-9]*\).*/\2/p' "$1" | head -n 1; }

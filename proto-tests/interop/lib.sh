@@ -222,10 +222,10 @@ stop() {
 	return 0
 }
 
-# started_ok NAME CMD...: wait (10 s) until CMD succeeds while the daemon runs; FAIL
-# with its log otherwise (e.g. a config error).
+# started_ok NAME CMD...: wait (IO_START_WAIT, default 10 s) until CMD succeeds while the
+# daemon runs; FAIL with its log otherwise (e.g. a config error).
 started_ok() {
-	local name=$1 end=$((SECONDS + 10))
+	local name=$1 end=$((SECONDS + ${IO_START_WAIT:-10}))
 	shift
 	while alive "$name" && ((SECONDS < end)); do
 		"$@" >/dev/null 2>&1 && return 0
