@@ -138,6 +138,15 @@ pub struct FibCfg {
     pub device_route: Vec<DeviceRouteCfg>,
     /// A `[[policy]]` deciding which best routes go into the kernel (default: all).
     pub export: Option<String>,
+    /// Learn other programs' routes of `table` (BIRD's `learn`) as `source = "kernel"`
+    /// routes for export policy: not `proto kernel` ones (unless `learn_all`), never
+    /// written back, exported only through an export policy that accepts them.
+    pub learn: bool,
+    /// Also learn `proto kernel` routes (BIRD's `learn all`).
+    pub learn_all: bool,
+    /// Routes through devices matching these names (`*` matches any run) are not learned,
+    /// e.g. Calico's tunnel devices `*.calico`, `*.cali`, `tunl0`.
+    pub learn_ignore: Vec<String>,
 }
 
 /// `[[fib.device_route]]`: install routes within `prefix` as `via <next hop> dev <device>
@@ -329,6 +338,8 @@ pub enum RouteSource {
     Bgp,
     /// Originated here (`[[originate]]`, Calico blocks).
     Local,
+    /// Another program's route learned from the kernel (`[fib] learn`).
+    Kernel,
 }
 
 /// iBGP or eBGP.
@@ -598,6 +609,9 @@ impl Default for FibCfg {
             dry_run: false,
             device_route: Vec::new(),
             export: None,
+            learn: false,
+            learn_all: false,
+            learn_ignore: Vec::new(),
         }
     }
 }

@@ -22,6 +22,7 @@ mod explain;
 mod export;
 mod flush;
 mod intern;
+mod learn;
 mod out;
 mod reconfig;
 mod table;
@@ -43,6 +44,7 @@ use crate::policy::Policy;
 pub use explain::{Explained, ExportExplain, KernelExplain, PathExplain};
 use export::Src;
 use intern::{AttrId, Interner, NhSets};
+pub use learn::KERNEL_PATH;
 use out::Group;
 use table::Table;
 

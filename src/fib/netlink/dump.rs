@@ -34,6 +34,7 @@ impl Worker {
         self.topo.links = d.links.into_iter().map(|l| (l.index, l)).collect();
         self.topo.addrs = d.addrs;
         self.topo.foreign.clear();
+        self.learn.mark_all();
         let mut ours = Vec::new();
         for r in d.routes {
             if r.protocol == self.cfg.protocol && r.table == self.cfg.table {
