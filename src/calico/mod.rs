@@ -296,6 +296,8 @@ pub fn translate(snap: &Snapshot, local: &Local) -> Result<Config, String> {
         // BIRD's `kernel { learn; }`: Felix's workload /32s (borrowed IPs) are exported.
         learn: true,
         learn_ignore: policy::learn_ignore(),
+        // `blackhole 10.x.y.0/26 proto bird`, as BIRD writes it (not `nhid N dev lo`).
+        blackhole_nexthop: false,
         ..local.base.fib.clone()
     };
     Ok(cfg)

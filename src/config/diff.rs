@@ -353,6 +353,13 @@ fn fib_changes(o: &FibCfg, n: &FibCfg) -> Vec<FieldChange> {
         &n.learn_ignore,
         false,
     );
+    field(
+        &mut c,
+        "blackhole_nexthop",
+        &o.blackhole_nexthop,
+        &n.blackhole_nexthop,
+        false,
+    );
     c
 }
 

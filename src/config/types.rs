@@ -147,6 +147,10 @@ pub struct FibCfg {
     /// Routes through devices matching these names (`*` matches any run) are not learned,
     /// e.g. Calico's tunnel devices `*.calico`, `*.cali`, `tunl0`.
     pub learn_ignore: Vec<String>,
+    /// Blackholes through one shared kernel blackhole nexthop object (Linux 5.3+): the
+    /// kernel installs them faster, but `ip route` shows `blackhole P nhid N dev lo`
+    /// rather than `blackhole P` (off in Calico mode, whose operators expect the latter).
+    pub blackhole_nexthop: bool,
 }
 
 /// `[[fib.device_route]]`: install routes within `prefix` as `via <next hop> dev <device>
@@ -612,6 +616,7 @@ impl Default for FibCfg {
             learn: false,
             learn_all: false,
             learn_ignore: Vec::new(),
+            blackhole_nexthop: false,
         }
     }
 }

@@ -185,6 +185,7 @@ impl Worker {
     pub async fn probe_nexthops(&mut self) {
         self.nh.enabled = true;
         self.nh.create = self.cfg.nexthop_objects;
+        self.nh.blackholes = self.cfg.blackhole_nexthop;
         if let Err(e) = self.dump_nexthops().await {
             self.nh.enabled = false;
             if self.cfg.nexthop_objects {

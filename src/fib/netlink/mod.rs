@@ -95,6 +95,10 @@ pub struct NetlinkFibCfg {
     /// ECMP through kernel nexthop objects when the kernel has them (5.3+), so that the
     /// change of one member of many routes is one message. Off: RTA_MULTIPATH routes.
     pub nexthop_objects: bool,
+    /// Blackhole routes through one shared blackhole nexthop object per family (Linux
+    /// 5.3+; plain routes when the kernel refuses it). Cheaper for the kernel, but `ip
+    /// route` shows `blackhole P nhid N dev lo proto X` instead of `blackhole P proto X`.
+    pub blackhole_nexthop: bool,
     /// Receive buffer of the event socket, bytes (root can exceed net.core.rmem_max). A
     /// burst larger than this overruns it (ENOBUFS), which costs a full resync.
     pub event_buffer: usize,
@@ -188,6 +192,7 @@ impl Default for NetlinkFibCfg {
             sync_timeout: Duration::from_secs(90),
             reconcile_every: Duration::from_secs(300),
             nexthop_objects: true,
+            blackhole_nexthop: false,
             event_buffer: 32 << 20,
             learn: false,
             learn_all: false,
@@ -216,6 +221,7 @@ impl NetlinkFibCfg {
             learn: c.learn,
             learn_all: c.learn_all,
             learn_ignore: c.learn_ignore.clone(),
+            blackhole_nexthop: c.blackhole_nexthop,
             ..NetlinkFibCfg::default()
         }
     }
