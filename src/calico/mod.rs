@@ -16,8 +16,9 @@
 //! Not translated (yet): some BGPFilter conditions (see `filters`), `localASNumber`,
 //! `numAllowedLocalASNumbers` (the RIB always rejects its own AS in AS_PATH),
 //! `maxRestartTime` / `nodeMeshMaxRestartTime` (wren's GR restart time is fixed),
-//! `reachableBy`, local-workload peers, the interface-name rejects of §2.5 steps 2–3
-//! (wren does not import kernel routes), `ignoredInterfaces`, `logSeverityScreen`.
+//! `reachableBy`, local-workload peers, `ignoredInterfaces`, `logSeverityScreen`. The
+//! interface-name rejects of §2.5 steps 2–3 are done by not learning kernel routes
+//! through those devices at all (for eBGP peers too, where BIRD only rejects `bpf*.cali`).
 
 mod filters;
 mod model;
@@ -292,6 +293,11 @@ pub fn translate(snap: &Snapshot, local: &Local) -> Result<Config, String> {
         ecmp: true,
         device_route: policy::device_routes(&cx),
         export: Some(KERNEL_POLICY.to_string()),
+        // BIRD's `kernel { learn; }`: Felix's workload /32s (borrowed IPs) are exported.
+        learn: true,
+        learn_ignore: policy::learn_ignore(),
+        // `blackhole 10.x.y.0/26 proto bird`, as BIRD writes it (not `nhid N dev lo`).
+        blackhole_nexthop: false,
         ..local.base.fib.clone()
     };
     Ok(cfg)

@@ -54,9 +54,20 @@ pub(super) fn originate(cx: &Ctx) -> Vec<OriginateCfg> {
     out
 }
 
+/// Devices whose kernel routes are not learned: the tunnel-interface rejects of
+/// `calico_export_to_bgp_peers()` steps 2–3 (§2.5: Felix's VXLAN, WireGuard and IPIP
+/// routes, the eBPF dataplane's). BIRD rejects steps 2's only towards iBGP peers; not
+/// learning them also keeps them from eBGP peers, which get those blocks over BGP anyway.
+pub(super) fn learn_ignore() -> Vec<String> {
+    ["*.cali", "*.calico", "tunl0", "bpf*.cali"]
+        .map(String::from)
+        .to_vec()
+}
+
 /// `calico_export_to_bgp_peers()` (§2.5), the same for iBGP and eBGP peers here: the
-/// iBGP-only step (tunnel interface names) concerns kernel-learned routes, which wren
-/// does not import.
+/// tunnel-interface steps 2–3 are [`learn_ignore`]. Kernel-learned routes (Felix's
+/// workload /32s) go through the same prefix rules: borrowed /32s are in a pool and
+/// exported, /32s inside this node's blocks are aggregated away.
 pub(super) fn export_policy(cx: &Ctx) -> PolicyCfg {
     let pools = pools(cx);
     let mut rules = Vec::new();

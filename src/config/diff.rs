@@ -346,6 +346,22 @@ fn fib_changes(o: &FibCfg, n: &FibCfg) -> Vec<FieldChange> {
         false,
     );
     field(&mut c, "export", &o.export, &n.export, false);
+    field(&mut c, "learn", &o.learn, &n.learn, false);
+    field(&mut c, "learn_all", &o.learn_all, &n.learn_all, false);
+    field(
+        &mut c,
+        "learn_ignore",
+        &o.learn_ignore,
+        &n.learn_ignore,
+        false,
+    );
+    field(
+        &mut c,
+        "blackhole_nexthop",
+        &o.blackhole_nexthop,
+        &n.blackhole_nexthop,
+        false,
+    );
     c
 }
 

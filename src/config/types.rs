@@ -146,6 +146,19 @@ pub struct FibCfg {
     pub device_route: Vec<DeviceRouteCfg>,
     /// A `[[policy]]` deciding which best routes go into the kernel (default: all).
     pub export: Option<String>,
+    /// Learn other programs' routes of `table` (BIRD's `learn`) as `source = "kernel"`
+    /// routes for export policy: not `proto kernel` ones (unless `learn_all`), never
+    /// written back, exported only through an export policy that accepts them.
+    pub learn: bool,
+    /// Also learn `proto kernel` routes (BIRD's `learn all`).
+    pub learn_all: bool,
+    /// Routes through devices matching these names (`*` matches any run) are not learned,
+    /// e.g. Calico's tunnel devices `*.calico`, `*.cali`, `tunl0`.
+    pub learn_ignore: Vec<String>,
+    /// Blackholes through one shared kernel blackhole nexthop object (Linux 5.3+): the
+    /// kernel installs them faster, but `ip route` shows `blackhole P nhid N dev lo`
+    /// rather than `blackhole P` (off in Calico mode, whose operators expect the latter).
+    pub blackhole_nexthop: bool,
 }
 
 /// `[[fib.device_route]]`: install routes within `prefix` as `via <next hop> dev <device>
@@ -337,6 +350,8 @@ pub enum RouteSource {
     Bgp,
     /// Originated here (`[[originate]]`, Calico blocks).
     Local,
+    /// Another program's route learned from the kernel (`[fib] learn`).
+    Kernel,
 }
 
 /// iBGP or eBGP.
@@ -606,6 +621,10 @@ impl Default for FibCfg {
             dry_run: false,
             device_route: Vec::new(),
             export: None,
+            learn: false,
+            learn_all: false,
+            learn_ignore: Vec::new(),
+            blackhole_nexthop: false,
         }
     }
 }

@@ -66,7 +66,16 @@ pub trait FibSink: Send {
     fn kernel_diff(&self) -> Option<tokio::sync::oneshot::Receiver<KernelDiff>> {
         None
     }
+
+    /// Other programs' kernel routes (`[fib] learn`), as changes; taken once by the
+    /// speaker. None when the FIB does not learn.
+    fn take_learned(&mut self) -> Option<LearnedRx> {
+        None
+    }
 }
+
+/// Where [`FibSink::take_learned`] changes arrive.
+pub type LearnedRx = tokio::sync::mpsc::UnboundedReceiver<Vec<netlink::Learned>>;
 
 /// The kernel's side of `show fib --diff`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,6 +138,10 @@ impl FibSink for netlink::NetlinkFib {
 
     fn kernel_diff(&self) -> Option<tokio::sync::oneshot::Receiver<KernelDiff>> {
         Some(netlink::NetlinkFib::diff(self))
+    }
+
+    fn take_learned(&mut self) -> Option<LearnedRx> {
+        netlink::NetlinkFib::take_learned(self)
     }
 
     fn barrier(&mut self) -> Option<crate::speaker::Barrier> {

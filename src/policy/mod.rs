@@ -469,6 +469,7 @@ pub fn source_name(s: RouteSource) -> &'static str {
     match s {
         RouteSource::Bgp => "bgp",
         RouteSource::Local => "local",
+        RouteSource::Kernel => "kernel",
     }
 }
 

@@ -7,7 +7,8 @@
 //! removed it, which is the reason `explain` gives.
 //!
 //! ```text
-//!  not LLGR_STALE (RFC 9494 §4.3) > locally originated > LOCAL_PREF > AS_PATH length > ORIGIN > MED (same neighbour AS)
+//!  not kernel-learned > not LLGR_STALE (RFC 9494 §4.3) > locally originated > LOCAL_PREF > AS_PATH length
+//!    > ORIGIN > MED (same neighbour AS)
 //!    > eBGP over iBGP > (IGP cost: equal) > ORIGINATOR_ID or BGP ID > CLUSTER_LIST length
 //!    > peer address > path identifier
 //! ```
@@ -21,6 +22,8 @@ use super::intern::{wk, Keys};
 /// One candidate path, with everything the steps compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cand {
+    /// Learned from the kernel (`[fib] learn`): loses to every other path.
+    pub kernel: bool,
     pub local: bool,
     pub keys: Keys,
     pub ebgp: bool,
@@ -33,6 +36,9 @@ pub struct Cand {
 /// The steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
+    /// Learned from the kernel (`[fib] learn`): any BGP or originated path wins, as
+    /// BIRD's protocol preference (kernel 10 < BGP 100) decides before BGP's own rules.
+    Kernel,
     /// RFC 9494 §4.3, §4.4: a path carrying LLGR_STALE is least preferred.
     LlgrStale,
     Local,
@@ -67,6 +73,7 @@ pub fn select(c: &[Cand]) -> Outcome {
     let mut alive: Alive = (0..c.len()).collect();
     let mut lost = SmallVec::new();
     let mut step = |alive: &mut Alive, s: Step| keep(c, alive, &mut lost, s);
+    step(&mut alive, Step::Kernel);
     step(&mut alive, Step::LlgrStale);
     step(&mut alive, Step::Local);
     step(&mut alive, Step::LocalPref);
@@ -108,6 +115,7 @@ pub fn rank(c: &[Cand]) -> Vec<usize> {
 pub fn first_difference(a: &Cand, b: &Cand) -> Option<Step> {
     use Step::*;
     [
+        Kernel,
         LlgrStale,
         Local,
         LocalPref,
@@ -131,6 +139,7 @@ pub fn first_difference(a: &Cand, b: &Cand) -> Option<Step> {
 pub fn lost_reason(step: Step, loser: &Cand, best: &Cand) -> String {
     let (l, b) = (&loser.keys, &best.keys);
     match step {
+        Step::Kernel => "not preferred: learned from the kernel, which any other path beats".into(),
         Step::LlgrStale => "not preferred: long-lived stale (LLGR_STALE) while a path without it exists (RFC 9494 §4.3)".into(),
         Step::Local => "not preferred: a locally originated path exists".into(),
         Step::LocalPref => format!(
@@ -175,6 +184,7 @@ pub fn won_reason(best: &Cand, next: Option<&Cand>) -> String {
         return "best: the only eligible path".into();
     };
     let why = match first_difference(best, next) {
+        Some(Step::Kernel) => "it is not learned from the kernel".into(),
         Some(Step::LlgrStale) => "it is not long-lived stale (RFC 9494 §4.3)".into(),
         Some(Step::Local) => "it is locally originated".into(),
         Some(Step::LocalPref) => format!("its LOCAL_PREF {} is the highest (RFC 4271 §9.1.1)", best.keys.local_pref),
@@ -228,6 +238,7 @@ fn keep_med(c: &[Cand], alive: &mut Alive, lost: &mut SmallVec<[(usize, Step); 4
 fn key(c: &Cand, s: Step) -> (u8, u128) {
     let k = &c.keys;
     let v = match s {
+        Step::Kernel => c.kernel as u128,
         Step::LlgrStale => (k.wk & wk::LLGR_STALE != 0) as u128,
         Step::Local => !c.local as u128,
         Step::LocalPref => (u32::MAX - k.local_pref) as u128,

@@ -282,6 +282,7 @@ pub(super) fn cand(
     let keys = attrs.keys(p.attr);
     match peers.get(&p.peer).filter(|_| p.peer != LOCAL) {
         Some(ps) => Cand {
+            kernel: false,
             local: false,
             keys,
             ebgp: !ps.info.ibgp,
@@ -290,7 +291,8 @@ pub(super) fn cand(
             path_id: p.path_id,
         },
         None => Cand {
-            local: p.peer == LOCAL,
+            kernel: super::learn::is_kernel(p),
+            local: p.peer == LOCAL && !super::learn::is_kernel(p),
             keys,
             ebgp: false,
             router_id: if p.peer == LOCAL {
@@ -388,6 +390,7 @@ pub(super) fn path_ctx<'a>(
     let (source, pt) = match peers.get(&p.peer).filter(|_| p.peer != LOCAL) {
         Some(ps) if ps.info.ibgp => (RouteSource::Bgp, Some(PeerType::Ibgp)),
         Some(_) => (RouteSource::Bgp, Some(PeerType::Ebgp)),
+        None if super::learn::is_kernel(p) => (RouteSource::Kernel, None),
         None if p.peer == LOCAL => (RouteSource::Local, None),
         None => (RouteSource::Bgp, None),
     };

@@ -191,6 +191,9 @@ impl Group {
     }
 
     fn compute(&self, ex: &mut Ex<'_>, p: &Path, v6: bool) -> Option<AttrId> {
+        if super::learn::is_kernel(p) {
+            return None; // kernel-learned: only through an export policy
+        }
         let src = if p.peer == LOCAL {
             Src::local(ex.cfg)
         } else {
@@ -223,7 +226,9 @@ impl Group {
             return None;
         }
         let ra = ex.attrs.get(p.attr);
-        let source = if p.peer == LOCAL {
+        let source = if super::learn::is_kernel(p) {
+            RouteSource::Kernel
+        } else if p.peer == LOCAL {
             RouteSource::Local
         } else {
             RouteSource::Bgp

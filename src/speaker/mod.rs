@@ -20,6 +20,7 @@ mod fibdiff;
 mod gate;
 mod host;
 mod io;
+mod learn;
 mod llgr;
 mod logs;
 mod owner;
@@ -128,6 +129,7 @@ pub fn start_with(
     let mut owner = owner::Owner::new(config, Host::read(), fib, sessions, timers_tx)?;
     owner.config_path = path;
     owner.synced = Some(synced_tx);
+    owner.start_learning();
     let inputs = owner::Inputs {
         events,
         control: control_rx,

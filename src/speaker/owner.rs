@@ -37,7 +37,7 @@ const MAX_PREFIX_RESTART: Duration = Duration::from_secs(60);
 const WRITER_FLUSH: Duration = Duration::from_millis(200);
 
 /// Timers fire as events back into the loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimerEvent {
     /// The graceful-restart time of the peer's `gen`-th down ran out.
     StaleExpired { peer: PeerId, gen: u64 },
@@ -55,6 +55,8 @@ pub enum TimerEvent {
     PeersAbsent,
     /// The initial sync waited long enough for this peer's End-of-RIB.
     EorWait { peer: PeerId },
+    /// Other programs' kernel routes changed (`[fib] learn`; not a timer).
+    Learned(Vec<crate::fib::netlink::Learned>),
 }
 
 /// The loop's input channels.
@@ -635,6 +637,7 @@ impl Owner {
                 }
             }
             TimerEvent::PeersAbsent | TimerEvent::EorWait { .. } => self.on_sync_timer(t),
+            TimerEvent::Learned(v) => self.on_learned(v),
             TimerEvent::StaleExpired { peer, gen } => self.on_stale_expired(peer, gen),
             TimerEvent::LlgrExpired { peer, gen, family } => {
                 self.on_llgr_expired(peer, gen, family)

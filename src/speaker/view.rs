@@ -111,6 +111,7 @@ impl Owner {
 
     fn route_row(&self, v: PathView, peer: Option<PeerId>) -> RouteRow {
         let peer = match peer {
+            Some(LOCAL) if v.path_id == crate::rib::KERNEL_PATH => "kernel".to_string(),
             Some(LOCAL) | None => "local".to_string(),
             Some(id) => self
                 .peers

@@ -79,6 +79,8 @@ pub(crate) struct Neigh {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Nexthop {
     pub id: u32,
+    /// nh_family: AF_INET / AF_INET6 for single objects, AF_UNSPEC for groups.
+    pub family: u8,
     pub protocol: u8,
     pub hop: Option<Hop>,
     pub group: Vec<u32>,
@@ -140,6 +142,10 @@ impl KRoute {
     /// The route as one of ours: None if it is not something wren writes (then a write
     /// puts it right).
     pub fn form(&self) -> Option<Form> {
+        if let Some(id) = self.nhid.filter(|_| self.kind == RTN_BLACKHOLE) {
+            // Through a blackhole nexthop object (`blackhole_nexthop`).
+            return Some(Form::Nhid(id));
+        }
         if self.kind == RTN_BLACKHOLE {
             return Some(Form::Blackhole);
         }
@@ -226,10 +232,12 @@ impl Neigh {
 impl Nexthop {
     /// struct nhmsg { u8 family; u8 scope; u8 protocol; u8 resvd; u32 flags } + NHA_*.
     pub fn parse(p: &[u8]) -> Option<Nexthop> {
+        let family = *p.first()?;
         let protocol = *p.get(2)?;
         let onlink = u32_at(p, 4) & u32::from(RTNH_F_ONLINK) != 0;
         let mut nh = Nexthop {
             id: 0,
+            family,
             protocol,
             hop: None,
             group: Vec::new(),

@@ -34,6 +34,7 @@ impl Worker {
         self.topo.links = d.links.into_iter().map(|l| (l.index, l)).collect();
         self.topo.addrs = d.addrs;
         self.topo.foreign.clear();
+        self.learn.mark_all();
         let mut ours = Vec::new();
         for r in d.routes {
             if r.protocol == self.cfg.protocol && r.table == self.cfg.table {
@@ -184,6 +185,7 @@ impl Worker {
     pub async fn probe_nexthops(&mut self) {
         self.nh.enabled = true;
         self.nh.create = self.cfg.nexthop_objects;
+        self.nh.blackholes = self.cfg.blackhole_nexthop;
         if let Err(e) = self.dump_nexthops().await {
             self.nh.enabled = false;
             if self.cfg.nexthop_objects {

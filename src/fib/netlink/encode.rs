@@ -226,6 +226,16 @@ impl Batch {
         m.end()
     }
 
+    /// RTM_NEWNEXTHOP of a blackhole object (NHA_BLACKHOLE, a flag): routes through it
+    /// drop their packets, as RTN_BLACKHOLE routes do.
+    pub fn blackhole_nexthop(&mut self, id: u32, protocol: u8, family: u8) -> u32 {
+        let mut m = self.begin(RTM_NEWNEXTHOP, nh_flags(false));
+        nhmsg(&mut m, family, protocol, 0);
+        m.attr(NHA_ID, &id.to_ne_bytes());
+        m.attr(NHA_BLACKHOLE, &[]);
+        m.end()
+    }
+
     /// RTM_NEWNEXTHOP of a multipath group of nexthop objects (equal weights).
     pub fn group(&mut self, id: u32, protocol: u8, members: &[u32], replace: bool) -> u32 {
         let mut m = self.begin(RTM_NEWNEXTHOP, nh_flags(replace));

@@ -38,6 +38,7 @@ mod decode;
 mod diff;
 mod dump;
 mod encode;
+mod learn;
 mod nh;
 mod reconcile;
 mod sock;
@@ -94,9 +95,29 @@ pub struct NetlinkFibCfg {
     /// ECMP through kernel nexthop objects when the kernel has them (5.3+), so that the
     /// change of one member of many routes is one message. Off: RTA_MULTIPATH routes.
     pub nexthop_objects: bool,
+    /// Blackhole routes through one shared blackhole nexthop object per family (Linux
+    /// 5.3+; plain routes when the kernel refuses it). Cheaper for the kernel, but `ip
+    /// route` shows `blackhole P nhid N dev lo proto X` instead of `blackhole P proto X`.
+    pub blackhole_nexthop: bool,
     /// Receive buffer of the event socket, bytes (root can exceed net.core.rmem_max). A
     /// burst larger than this overruns it (ENOBUFS), which costs a full resync.
     pub event_buffer: usize,
+    /// Report other programs' routes of `table` (see `learn.rs`) through
+    /// [`NetlinkFib::take_learned`].
+    pub learn: bool,
+    /// Learn `proto kernel` routes too.
+    pub learn_all: bool,
+    /// Device name patterns (`*`) whose routes are not learned.
+    pub learn_ignore: Vec<String>,
+}
+
+/// A change of the learned kernel routes (`[fib] learn`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Learned {
+    /// Another program's learnable route is in the kernel for this prefix.
+    Up(Prefix),
+    /// No more.
+    Down(Prefix),
 }
 
 /// Counters of the worker.
@@ -155,6 +176,7 @@ pub struct NetlinkFib {
     stats: Arc<Mutex<FibStats>>,
     thread: Option<JoinHandle<()>>,
     persist: bool,
+    learned: Option<mpsc::UnboundedReceiver<Vec<Learned>>>,
 }
 
 // ===== impl NetlinkFibCfg =====
@@ -170,7 +192,11 @@ impl Default for NetlinkFibCfg {
             sync_timeout: Duration::from_secs(90),
             reconcile_every: Duration::from_secs(300),
             nexthop_objects: true,
+            blackhole_nexthop: false,
             event_buffer: 32 << 20,
+            learn: false,
+            learn_all: false,
+            learn_ignore: Vec::new(),
         }
     }
 }
@@ -192,6 +218,10 @@ impl NetlinkFibCfg {
                     cross_subnet_only: r.cross_subnet,
                 })
                 .collect(),
+            learn: c.learn,
+            learn_all: c.learn_all,
+            learn_ignore: c.learn_ignore.clone(),
+            blackhole_nexthop: c.blackhole_nexthop,
             ..NetlinkFibCfg::default()
         }
     }
@@ -209,9 +239,16 @@ impl NetlinkFib {
         let stats = Arc::new(Mutex::new(FibStats::default()));
         let shared = stats.clone();
         let persist = cfg.persist;
+        let (learn_tx, learned) = match cfg.learn {
+            true => {
+                let (t, r) = mpsc::unbounded_channel();
+                (Some(t), Some(r))
+            }
+            false => (None, None),
+        };
         let thread = std::thread::Builder::new()
             .name("wren-fib".into())
-            .spawn(move || worker::thread_main(cfg, rx, shared, ready_tx))?;
+            .spawn(move || worker::thread_main(cfg, rx, shared, ready_tx, learn_tx))?;
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(NetlinkFib {
                 tx,
@@ -219,6 +256,7 @@ impl NetlinkFib {
                 stats,
                 thread: Some(thread),
                 persist,
+                learned,
             }),
             Ok(Err(e)) => {
                 let _ = thread.join();
@@ -263,6 +301,12 @@ impl NetlinkFib {
     /// the only up link with IPv6.
     pub fn link_local_device(&self, next_hop: Ipv6Addr, device: Option<&str>) {
         self.send(Cmd::LinkLocal(next_hop, device.map(str::to_string)));
+    }
+
+    /// The learned-route changes (`learn`), once: the first batch holds every learnable
+    /// route of the initial dump. None without `learn` or after the first call.
+    pub fn take_learned(&mut self) -> Option<mpsc::UnboundedReceiver<Vec<Learned>>> {
+        self.learned.take()
     }
 
     /// Counters as of the last batch the worker finished.

@@ -10,14 +10,16 @@
 //! - Installing: the kernel shares the nexthop instead of building (and throwing away) a
 //!   per-route copy with its per-CPU caches: about twice as many routes per second.
 //!
-//! Blackholes stay plain routes (no gain there). Sets with a next hop of the other
+//! Blackholes stay plain RTN_BLACKHOLE routes unless `blackhole_nexthop`: then they go
+//! through one shared blackhole object per family (`ip route` then shows
+//! `blackhole P nhid N dev lo proto X`, not BIRD's `blackhole P proto bird`). Sets with a next hop of the other
 //! family (RFC 8950) stay plain routes too. The kernel is the truth: groups and objects
 //! with our protocol id are dumped at start and after link events, and those no route
 //! uses are deleted after each flush. `ip route` shows such routes with `nhid N` and,
 //! as long as net.ipv4.nexthop_compat_mode is 1 (the default), their gateways too.
 
 use super::decode::Nexthop;
-use super::encode::{Batch, Form, Hop};
+use super::encode::{Batch, Form, Hop, AF_INET, AF_INET6};
 use crate::hash::{FastMap, FastSet};
 use crate::rib::Prefix;
 
@@ -28,6 +30,8 @@ pub(crate) enum NhOp {
     /// A group and its member object ids; `true`: replace the members of an existing group.
     Group(u32, Vec<u32>, bool),
     Del(u32),
+    /// A blackhole object of family AF_INET or AF_INET6.
+    Blackhole(u32, u8),
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +44,11 @@ pub(crate) struct Nh {
     hops: FastMap<Hop, u32>,
     groups: FastMap<u32, Vec<Hop>>,
     by_set: FastMap<Vec<Hop>, u32>,
+    /// Blackholes go through a shared blackhole object (config `blackhole_nexthop`;
+    /// turned off when the kernel refuses the object).
+    pub blackholes: bool,
+    /// Our blackhole objects: [IPv4, IPv6].
+    bh: [Option<u32>; 2],
     /// Every id the kernel has (ours or not), so that new ids never collide.
     taken: FastSet<u32>,
     next_id: u32,
@@ -56,7 +65,15 @@ impl Nh {
         self.hops.clear();
         self.groups.clear();
         self.by_set.clear();
+        self.bh = [None, None];
         self.taken = dump.iter().map(|n| n.id).collect();
+        for n in dump
+            .iter()
+            .filter(|n| n.protocol == protocol && n.blackhole)
+        {
+            let slot = usize::from(n.family == AF_INET6);
+            self.bh[slot] = self.bh[slot].or(Some(n.id));
+        }
         let mut by_id: FastMap<u32, Hop> = FastMap::default();
         for n in dump.iter().filter(|n| n.protocol == protocol) {
             if let Some(h) = n.hop {
@@ -82,8 +99,21 @@ impl Nh {
     pub fn same(&self, have: &Form, want: &Form) -> bool {
         match (have, want) {
             (Form::Nhid(g), Form::Hops(h)) => self.groups.get(g).is_some_and(|m| m == h),
+            (Form::Nhid(g), Form::Blackhole) => self.blackholes && self.bh.contains(&Some(*g)),
             _ => have == want,
         }
+    }
+
+    /// The blackhole object of the prefix's family, created through `pre` if need be.
+    pub fn blackhole_for(&mut self, p: Prefix, pre: &mut Vec<NhOp>) -> u32 {
+        let v6 = matches!(p, Prefix::V6(_));
+        if let Some(id) = self.bh[usize::from(v6)] {
+            return id;
+        }
+        let id = self.alloc();
+        self.bh[usize::from(v6)] = Some(id);
+        pre.push(NhOp::Blackhole(id, if v6 { AF_INET6 } else { AF_INET }));
+        id
     }
 
     /// A set this module puts in a group.
@@ -155,6 +185,13 @@ impl Nh {
             self.taken.remove(&id);
             ops.push(NhOp::Del(id));
         }
+        for slot in &mut self.bh {
+            if let Some(id) = slot.filter(|id| !used.contains(id)) {
+                *slot = None;
+                self.taken.remove(&id);
+                ops.push(NhOp::Del(id));
+            }
+        }
         ops
     }
 
@@ -171,6 +208,19 @@ impl Nh {
                 }
                 self.taken.remove(g);
             }
+            NhOp::Blackhole(id, _) => {
+                self.bh
+                    .iter_mut()
+                    .filter(|s| **s == Some(*id))
+                    .for_each(|s| *s = None);
+                self.taken.remove(id);
+                if self.blackholes {
+                    tracing::warn!(
+                        "fib: no blackhole nexthop objects here; plain blackhole routes"
+                    );
+                    self.blackholes = false;
+                }
+            }
             NhOp::Del(_) => {}
         }
     }
@@ -180,6 +230,7 @@ impl Nh {
             NhOp::Hop(id, h) => b.nexthop(*id, protocol, h, false),
             NhOp::Group(g, ids, replace) => b.group(*g, protocol, ids, *replace),
             NhOp::Del(id) => b.del_nexthop(*id),
+            NhOp::Blackhole(id, family) => b.blackhole_nexthop(*id, protocol, *family),
         };
     }
 

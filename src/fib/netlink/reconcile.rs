@@ -127,6 +127,9 @@ impl Worker {
     fn kernel_form(&mut self, p: Prefix, f: Form, pre: &mut Vec<NhOp>) -> Form {
         match f {
             Form::Hops(h) if self.nh.wants_group(p, &h) => Form::Nhid(self.nh.group_for(&h, pre)),
+            Form::Blackhole if self.nh.enabled && self.nh.blackholes => {
+                Form::Nhid(self.nh.blackhole_for(p, pre))
+            }
             f => f,
         }
     }

@@ -375,6 +375,7 @@ fn adopted_groups_keep_their_ids_and_new_ids_avoid_taken_ones() {
     let h = hop("198.18.0.2", 2, false);
     let h2 = hop("198.18.0.3", 2, false);
     let n = |id, protocol, hop, group: Vec<u32>| Nexthop {
+        family: 0,
         id,
         protocol,
         hop,
@@ -399,10 +400,43 @@ fn adopted_groups_keep_their_ids_and_new_ids_avoid_taken_ones() {
     let ids: Vec<u32> = pre
         .iter()
         .map(|o| match o {
-            NhOp::Hop(id, _) | NhOp::Group(id, _, _) | NhOp::Del(id) => *id,
+            NhOp::Hop(id, _) | NhOp::Group(id, _, _) | NhOp::Del(id) | NhOp::Blackhole(id, _) => {
+                *id
+            }
         })
         .collect();
     assert_eq!(ids, vec![0x5752_0004, 0x5752_0005]);
+}
+
+#[test]
+fn blackhole_objects_are_shared_adopted_and_collected() {
+    let mut nh = Nh::default();
+    nh.enabled = true;
+    nh.blackholes = true;
+    let bh = |id, family| Nexthop {
+        id,
+        family,
+        protocol: 186,
+        hop: None,
+        group: Vec::new(),
+        blackhole: true,
+    };
+    // A previous run's IPv6 object is adopted; IPv4 gets a new one, made once.
+    nh.adopt(vec![bh(7, 10), bh(8, 2)], 12);
+    nh.adopt(vec![bh(7, 10)], 186);
+    let mut pre = Vec::new();
+    let v4 = nh.blackhole_for(pfx("198.19.0.0/26"), &mut pre);
+    assert_eq!(nh.blackhole_for(pfx("198.19.0.64/26"), &mut pre), v4);
+    assert_eq!(nh.blackhole_for(pfx("2001:db8::/48"), &mut pre), 7);
+    assert_eq!(pre, vec![NhOp::Blackhole(v4, 2)]);
+    assert!(nh.same(&Form::Nhid(7), &Form::Blackhole));
+    assert!(!nh.same(&Form::Nhid(8), &Form::Blackhole), "not ours");
+    // Unused: deleted. Refused: plain blackholes from now on.
+    let used: FastSet<u32> = [v4].into_iter().collect();
+    assert_eq!(nh.unused(&used), vec![NhOp::Del(7)]);
+    nh.refused(&NhOp::Blackhole(v4, 2));
+    assert!(!nh.blackholes);
+    assert!(!nh.same(&Form::Nhid(v4), &Form::Blackhole));
 }
 
 // ===== hashing =====

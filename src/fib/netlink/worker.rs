@@ -96,6 +96,8 @@ pub(crate) struct Worker {
     diffs: Vec<oneshot::Sender<crate::fib::KernelDiff>>,
     /// When the first sync happens at the latest.
     sync_deadline: Instant,
+    /// Other programs' routes reported to the speaker (`learn`).
+    pub learn: super::learn::Learn,
 }
 
 const REFRESH_DELAY: Duration = Duration::from_millis(100);
@@ -114,7 +116,11 @@ const GROUPS: [u32; 7] = [
 // ===== impl Worker =====
 
 impl Worker {
-    async fn open(cfg: NetlinkFibCfg, shared: Arc<Mutex<FibStats>>) -> io::Result<Worker> {
+    async fn open(
+        cfg: NetlinkFibCfg,
+        shared: Arc<Mutex<FibStats>>,
+        learn: super::learn::Learn,
+    ) -> io::Result<Worker> {
         let cfg_sync = cfg.sync_timeout;
         let req = NlSock::open_request()?;
         // Subscribe before the dump so that no change falls between the two.
@@ -158,6 +164,7 @@ impl Worker {
             barriers: Vec::new(),
             diffs: Vec::new(),
             sync_deadline: Instant::now() + cfg_sync,
+            learn,
         };
         w.probe_nexthops().await;
         w.resync().await?;
@@ -169,6 +176,7 @@ impl Worker {
             .filter(|p| matches!(p, Prefix::V6(_)))
             .count() as u64;
         w.stats.resyncs = 0;
+        w.report_learned();
         w.publish();
         tracing::info!(
             adopted = w.stats.adopted,
@@ -222,6 +230,7 @@ impl Worker {
                 self.event(e);
             }
             self.flush().await?;
+            self.report_learned();
             self.publish();
             for b in self.barriers.drain(..) {
                 let _ = b.send(self.stats);
@@ -385,6 +394,7 @@ impl Worker {
         }
         let ours = r.protocol == self.cfg.protocol && r.table == self.cfg.table;
         if !ours {
+            self.learn.mark(r.prefix);
             let at_our_key = r.table == self.cfg.table && r.metric == self.metric(r.prefix);
             if new {
                 if at_our_key && self.installed.remove(&r.prefix).is_some() {
@@ -473,7 +483,7 @@ impl Worker {
 
 impl KRoute {
     /// Kernel-made routes we never model: multicast and link-local IPv6 prefixes.
-    fn prefix_is_local(&self) -> bool {
+    pub(crate) fn prefix_is_local(&self) -> bool {
         match self.prefix {
             Prefix::V6(p) => {
                 let a = p.addr().segments()[0];
@@ -493,6 +503,7 @@ pub(crate) fn thread_main(
     mut rx: mpsc::UnboundedReceiver<Cmd>,
     shared: Arc<Mutex<FibStats>>,
     ready: std::sync::mpsc::Sender<io::Result<()>>,
+    learn: Option<mpsc::UnboundedSender<Vec<super::Learned>>>,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -505,7 +516,8 @@ pub(crate) fn thread_main(
         }
     };
     rt.block_on(async move {
-        let mut w = match Worker::open(cfg.clone(), shared.clone()).await {
+        let learn = super::learn::Learn::new(learn);
+        let mut w = match Worker::open(cfg.clone(), shared.clone(), learn).await {
             Ok(w) => w,
             Err(e) => {
                 let _ = ready.send(Err(e));

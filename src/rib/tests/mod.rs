@@ -4,6 +4,7 @@ mod basic;
 mod decision;
 mod export;
 mod groups;
+mod learn;
 mod lifecycle;
 mod llgr;
 mod policy;
