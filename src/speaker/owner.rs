@@ -128,6 +128,8 @@ pub struct Owner {
     pub stats: Arc<Stats>,
     /// Repeated state-change lines, summarised (src/speaker/logs.rs).
     pub(super) state_log: super::logs::StateLog,
+    /// What the control socket answers without asking (src/speaker/snapshot.rs).
+    pub(super) snap: super::snapshot::Publisher,
 }
 
 // ===== impl Owner: setup and loop =====
@@ -171,6 +173,7 @@ impl Owner {
             config_path: None,
             stats: Arc::new(Stats::new()),
             state_log: super::logs::new_state_log(),
+            snap: Default::default(),
         };
         owner.add_configured_peers()?;
         owner.sync = InitialSync::new(owner.peers.keys().copied());
@@ -322,6 +325,7 @@ impl Owner {
             while let Ok((req, reply)) = inp.control.try_recv() {
                 stop = stop.or(self.dispatch(req, reply));
             }
+            self.publish(false);
             if let Some(w) = stop {
                 break w;
             }
@@ -371,7 +375,7 @@ impl Owner {
             self.fib_diff(reply);
             return None;
         }
-        let _ = reply.send(self.control(req));
+        let _ = reply.send(self.control_published(req));
         None
     }
 
