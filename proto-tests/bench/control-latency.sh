@@ -11,11 +11,12 @@
 # was ingesting (its last `show status` had 0 < paths < N).
 #
 # Usage: proto-tests/bench/control-latency.sh [--prefixes N] [--rounds R] [--keep]
-#          [--bin DIR] [--perf]
+#          [--bin DIR] [--perf] [--explain PREFIX]
 # Needs cargo (release build; --bin DIR: use DIR/wren, DIR/examples/{loadgen,ctlprobe}
 # as they are, e.g. an older build to compare). --perf: `perf record -g` the daemon for
 # the whole run (perf.data in the kept work directory). Uses 127.0.0.1 and 127.0.0.2
-# only; everything started is killed by PID on exit.
+# only; everything started is killed by PID on exit. --explain PREFIX: every third probe
+# request is `explain PREFIX`, which the owner loop answers (reported as owner_*).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -25,6 +26,7 @@ keep=0
 port=21790
 bin=
 perf=0
+explain=()
 while [ $# -gt 0 ]; do
   case $1 in
     --prefixes) prefixes=$2; shift 2 ;;
@@ -32,7 +34,8 @@ while [ $# -gt 0 ]; do
     --keep) keep=1; shift ;;
     --bin) bin=$2; shift 2 ;;
     --perf) perf=1; keep=1; shift ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    --explain) explain=(--explain "$2"); shift 2 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "control-latency.sh: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -104,7 +107,7 @@ if [ "$perf" = 1 ]; then
 fi
 
 "$bin/examples/ctlprobe" --socket "$sock" --seconds 600 --full "$prefixes" \
-  --until "$work/stop" >"$work/probe.json" &
+  --until "$work/stop" "${explain[@]}" >"$work/probe.json" &
 probe_pid=$!
 pids+=("$probe_pid")
 sleep 0.5
