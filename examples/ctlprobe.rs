@@ -7,6 +7,11 @@
 //! ingesting (the last `show status` reported a path count strictly between 0 and
 //! `--full`).
 //!
+//! With `--explain PREFIX`, every third request is `explain PREFIX` instead: it needs
+//! the RIB, so the owner loop answers it, and its latencies (reported apart as
+//! `owner_all` / `owner_ingesting`) show how long one owner turn can keep a request
+//! waiting.
+//!
 //! ```sh
 //! ctlprobe --socket /tmp/w/wren.sock --seconds 20 --full 500000
 //! ```
@@ -37,30 +42,41 @@ struct Cli {
     /// Pause between requests, microseconds.
     #[arg(long, default_value_t = 0)]
     pause_us: u64,
+    /// Make every third request `explain PREFIX` (answered by the owner loop).
+    #[arg(long)]
+    explain: Option<String>,
 }
 
 fn main() {
     let cli = Cli::parse();
     let end = Instant::now() + Duration::from_secs(cli.seconds);
     let (mut all, mut busy): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    let (mut owner_all, mut owner_busy): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut errors = 0u64;
     let mut paths = 0u64;
     let mut i = 0u64;
     while Instant::now() < end && !cli.until.as_ref().is_some_and(|f| f.exists()) {
-        let req = if i % 2 == 0 {
-            Request::ShowStatus
-        } else {
-            Request::ShowPeers
+        let req = match &cli.explain {
+            Some(prefix) if i % 3 == 2 => Request::Explain {
+                prefix: prefix.clone(),
+            },
+            _ if i % 2 == 0 => Request::ShowStatus,
+            _ => Request::ShowPeers,
         };
+        let owner = matches!(req, Request::Explain { .. });
         i += 1;
         let ingesting = paths > 0 && paths < cli.full;
         let t0 = Instant::now();
         match client::request(&cli.socket, &req) {
             Ok(r) if r.ok => {
                 let ms = t0.elapsed().as_secs_f64() * 1000.0;
-                all.push(ms);
+                let (a, b) = match owner {
+                    true => (&mut owner_all, &mut owner_busy),
+                    false => (&mut all, &mut busy),
+                };
+                a.push(ms);
                 if ingesting {
-                    busy.push(ms);
+                    b.push(ms);
                 }
                 if let Some(p) = r.data.as_ref().and_then(|d| d.get("paths")) {
                     paths = p.as_u64().unwrap_or(0);
@@ -72,10 +88,13 @@ fn main() {
             std::thread::sleep(Duration::from_micros(cli.pause_us));
         }
     }
-    println!(
-        "{}",
-        json!({"all": summary(&mut all), "ingesting": summary(&mut busy), "errors": errors})
-    );
+    let mut out =
+        json!({"all": summary(&mut all), "ingesting": summary(&mut busy), "errors": errors});
+    if cli.explain.is_some() {
+        out["owner_all"] = summary(&mut owner_all);
+        out["owner_ingesting"] = summary(&mut owner_busy);
+    }
+    println!("{out}");
 }
 
 /// Count, p50, p99 and max of the latencies (ms).

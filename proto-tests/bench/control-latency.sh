@@ -11,8 +11,12 @@
 # was ingesting (its last `show status` had 0 < paths < N).
 #
 # Usage: proto-tests/bench/control-latency.sh [--prefixes N] [--rounds R] [--keep]
-# Needs cargo (release build). Uses 127.0.0.1 and 127.0.0.2 only; everything started is
-# killed by PID on exit.
+#          [--bin DIR] [--perf] [--explain PREFIX]
+# Needs cargo (release build; --bin DIR: use DIR/wren, DIR/examples/{loadgen,ctlprobe}
+# as they are, e.g. an older build to compare). --perf: `perf record -g` the daemon for
+# the whole run (perf.data in the kept work directory). Uses 127.0.0.1 and 127.0.0.2
+# only; everything started is killed by PID on exit. --explain PREFIX: every third probe
+# request is `explain PREFIX`, which the owner loop answers (reported as owner_*).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,12 +24,18 @@ prefixes=500000
 rounds=3
 keep=0
 port=21790
+bin=
+perf=0
+explain=()
 while [ $# -gt 0 ]; do
   case $1 in
     --prefixes) prefixes=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    --bin) bin=$2; shift 2 ;;
+    --perf) perf=1; keep=1; shift ;;
+    --explain) explain=(--explain "$2"); shift 2 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "control-latency.sh: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -43,8 +53,10 @@ trap 'exit 130' INT TERM
 log() { printf '==> %s\n' "$*" >&2; }
 die() { echo "control-latency.sh: $*" >&2; exit 1; }
 
-cargo build --release --quiet --bin wren --example loadgen --example ctlprobe
-bin=target/release
+if [ -z "$bin" ]; then
+  cargo build --release --quiet --bin wren --example loadgen --example ctlprobe
+  bin=target/release
+fi
 sock="$work/wren.sock"
 cat >"$work/wren.toml" <<EOF
 [router]
@@ -89,9 +101,13 @@ wait_paths() { # wait_paths N: until wren holds N paths (60 s at most)
   die "wren did not reach $1 paths (has $(paths))"
 }
 wait_paths 0
+if [ "$perf" = 1 ]; then
+  perf record -g -o "$work/perf.data" -p "$wren_pid" 2>"$work/perf.log" &
+  pids+=("$!")
+fi
 
 "$bin/examples/ctlprobe" --socket "$sock" --seconds 600 --full "$prefixes" \
-  --until "$work/stop" >"$work/probe.json" &
+  --until "$work/stop" "${explain[@]}" >"$work/probe.json" &
 probe_pid=$!
 pids+=("$probe_pid")
 sleep 0.5

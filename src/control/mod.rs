@@ -16,6 +16,9 @@
 //!
 //! The server hands each request to the speaker's owner loop with a reply channel; the
 //! loop answers from its state. The client ([`client`]) is what `wren show` uses.
+//! `show-status`, `show-peers` and `show-peers-detail` are answered by the server itself,
+//! from the view the owner loop publishes after each turn (src/speaker/snapshot.rs), so
+//! that they stay prompt while the loop is busy with a large table (issue 6).
 
 pub mod bird;
 pub mod client;

@@ -1,13 +1,20 @@
 //! The control socket server: accepts connections, reads JSON-line requests, asks the
 //! speaker, writes JSON-line replies.
+//!
+//! It runs on its own OS thread (a current-thread tokio runtime, [`serve_on_thread`]),
+//! so that a busy owner loop or busy session tasks on the main runtime's workers cannot
+//! delay it. `show status` and `show peers [NAME] [--detail]` are answered from the view
+//! the speaker publishes after each loop turn ([`Requester::read`]), without waiting for
+//! the owner loop (issue 6); every other request goes to the owner.
 
+use std::future::Future;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
 
 use super::{Reply, Request};
 use crate::speaker::Requester;
@@ -21,27 +28,27 @@ const SOCKET_MODE: u32 = 0o660;
 #[derive(Debug)]
 pub struct ControlServer {
     path: PathBuf,
-    task: JoinHandle<()>,
+    _thread: ServeThread,
+}
+
+/// A socket served on its own thread; dropping it stops the thread (and waits for it).
+#[derive(Debug)]
+pub(crate) struct ServeThread {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 // ===== impl ControlServer =====
 
 impl ControlServer {
     /// Bind `path` (creating its directory, replacing a stale socket file) and serve
-    /// requests with `speaker`. Must be called inside a tokio runtime.
+    /// requests with `speaker`, on a thread of its own.
     pub fn bind(path: &Path, speaker: Requester) -> io::Result<ControlServer> {
-        let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(named)?;
-        }
-        remove_stale(path)?;
-        let listener = UnixListener::bind(path).map_err(named)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(SOCKET_MODE))
-            .map_err(named)?;
-        let task = tokio::spawn(accept_loop(listener, speaker));
+        let listener = bind_socket(path)?;
+        let thread = serve_on_thread("wren-control", listener, |l| accept_loop(l, speaker))?;
         Ok(ControlServer {
             path: path.to_path_buf(),
-            task,
+            _thread: thread,
         })
     }
 
@@ -52,12 +59,77 @@ impl ControlServer {
 
 impl Drop for ControlServer {
     fn drop(&mut self) {
-        self.task.abort();
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
+// ===== impl ServeThread =====
+
+impl Drop for ServeThread {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 // ===== helper functions =====
+
+/// Bind a unix socket at `path` (mode 0660), creating its directory and replacing a
+/// stale socket file. Errors name the path.
+pub(crate) fn bind_socket(path: &Path) -> io::Result<std::os::unix::net::UnixListener> {
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(named)?;
+    }
+    remove_stale(path)?;
+    let listener = std::os::unix::net::UnixListener::bind(path).map_err(named)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(SOCKET_MODE)).map_err(named)?;
+    listener.set_nonblocking(true).map_err(named)?;
+    Ok(listener)
+}
+
+/// Run `serve(listener)` on a new thread with a current-thread tokio runtime of its own
+/// (connections are tasks on it), until the returned handle is dropped.
+pub(crate) fn serve_on_thread<F, Fut>(
+    name: &str,
+    listener: std::os::unix::net::UnixListener,
+    serve: F,
+) -> io::Result<ServeThread>
+where
+    F: FnOnce(UnixListener) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            rt.block_on(async move {
+                match UnixListener::from_std(listener) {
+                    Ok(l) => {
+                        tokio::select! {
+                            _ = serve(l) => {}
+                            _ = stopped => {}
+                        }
+                    }
+                    Err(e) => tracing::error!("control socket: {e}"),
+                }
+            });
+            // Connections still open (and a blocking client call of the BIRD socket's
+            // remote backend) must not hold the stop up.
+            rt.shutdown_background();
+        })?;
+    Ok(ServeThread {
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}
 
 /// A socket file nobody listens on is left over from a crash: remove it. A live socket
 /// means another daemon; any other kind of file is not ours to delete.
@@ -130,7 +202,11 @@ async fn answer(line: &str, speaker: &Requester) -> Reply {
         Ok(r) => r,
         Err(e) => return Reply::err(format!("bad request: {e}")),
     };
-    match speaker.request(req).await {
+    let answered = match speaker.read(&req) {
+        Some(r) => r,
+        None => speaker.request(req).await,
+    };
+    match answered {
         Ok(resp) => Reply::ok(&resp),
         Err(e) => Reply::err(e),
     }

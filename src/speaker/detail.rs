@@ -40,7 +40,7 @@ impl Owner {
         Ok(Response::PeersDetail(rows))
     }
 
-    fn peer_detail(&self, id: PeerId, p: &Peer) -> PeerDetail {
+    pub(super) fn peer_detail(&self, id: PeerId, p: &Peer) -> PeerDetail {
         let addrs = p.up.as_ref().map(|u| u.addrs);
         PeerDetail {
             row: self.peer_row(id, p),

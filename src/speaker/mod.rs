@@ -28,6 +28,7 @@ mod peer;
 mod reconfig;
 mod restart;
 mod send;
+mod snapshot;
 mod stats;
 mod sync;
 mod view;
@@ -51,6 +52,7 @@ pub use peer::{
     transport,
 };
 pub use restart::hard_reset_if_n;
+pub use snapshot::ViewCell;
 pub use stats::{state_code, DatastoreState, Dir, PeerSnapshot, Snapshot, Stats};
 
 /// PeerEvents waiting for the speaker; session tasks wait when it is full.
@@ -67,6 +69,8 @@ pub type ControlMsg = (Request, oneshot::Sender<Result<Response, String>>);
 #[derive(Debug, Clone)]
 pub struct Requester {
     tx: mpsc::Sender<ControlMsg>,
+    /// What the owner published at the end of its last turn.
+    view: std::sync::Arc<ViewCell>,
 }
 
 /// A running speaker. Dropping it stops the speaker without a clean shutdown; call
@@ -137,9 +141,14 @@ pub fn start_with(
         stop: stop_rx,
     };
     let stats = owner.stats.clone();
+    owner.publish(true);
+    let view = owner.snap.cell();
     let task = tokio::spawn(owner.run(inputs));
     Ok(SpeakerHandle {
-        requester: Requester { tx: control_tx },
+        requester: Requester {
+            tx: control_tx,
+            view,
+        },
         stop: Some(stop_tx),
         task,
         stats,
@@ -160,6 +169,17 @@ impl Requester {
             .map_err(|_| "the speaker has stopped".to_string())?;
         rx.await
             .map_err(|_| "the speaker has stopped".to_string())?
+    }
+
+    /// Answer from what the speaker published at the end of its last turn, without
+    /// waiting for it: `show status`, `show peers [NAME] [--detail]`. `None` for the other
+    /// requests (ask them with [`Requester::request`]). Unlike `request`, the answer need
+    /// not reflect events still queued for the speaker.
+    pub fn read(&self, req: &Request) -> Option<Result<Response, String>> {
+        if self.tx.is_closed() {
+            return None;
+        }
+        self.view.answer(req)
     }
 }
 
@@ -230,5 +250,7 @@ mod detail_tests;
 mod explain_tests;
 #[cfg(test)]
 mod restart_tests;
+#[cfg(test)]
+mod snapshot_tests;
 #[cfg(test)]
 mod tests;

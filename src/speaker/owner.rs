@@ -140,6 +140,8 @@ pub struct Owner {
     pub(super) state_log: super::logs::StateLog,
     /// When the next flush may run (src/speaker/send.rs).
     pub(super) pace: super::send::Pace,
+    /// What the control socket answers without asking (src/speaker/snapshot.rs).
+    pub(super) snap: super::snapshot::Publisher,
 }
 
 // ===== impl Owner: setup and loop =====
@@ -184,6 +186,7 @@ impl Owner {
             stats: Arc::new(Stats::new()),
             state_log: super::logs::new_state_log(),
             pace: Default::default(),
+            snap: Default::default(),
         };
         owner.add_configured_peers()?;
         owner.sync = InitialSync::new(owner.peers.keys().copied());
@@ -338,6 +341,7 @@ impl Owner {
             while let Ok((req, reply)) = inp.control.try_recv() {
                 stop = stop.or(self.dispatch(req, reply));
             }
+            self.publish(false);
             if let Some(w) = stop {
                 break w;
             }
@@ -387,7 +391,7 @@ impl Owner {
             self.fib_diff(reply);
             return None;
         }
-        let _ = reply.send(self.control(req));
+        let _ = reply.send(self.control_published(req));
         None
     }
 

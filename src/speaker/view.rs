@@ -23,7 +23,11 @@ impl Owner {
             Request::ShowFib => Ok(Response::Fib(
                 self.fib.routes().iter().map(fib_row).collect(),
             )),
-            Request::ShowStatus => Ok(Response::Status(self.status())),
+            Request::ShowStatus => {
+                let mut s = self.status_row();
+                stamp_status(&mut s, self.started, Instant::now());
+                Ok(Response::Status(s))
+            }
             Request::ShowPeersDetail { name } => self.peer_details(name.as_deref()),
             // The kernel's side needs the loop's dispatch (owner.rs); this is the RIB's.
             Request::ShowFibDiff => Ok(Response::FibDiff(self.fib_diff_partial().finish(None))),
@@ -42,7 +46,7 @@ impl Owner {
             .collect()
     }
 
-    fn counts(&self, id: PeerId, p: &Peer) -> PeerCounts {
+    pub(super) fn counts(&self, id: PeerId, p: &Peer) -> PeerCounts {
         if p.known {
             self.rib.counts(id)
         } else {
@@ -58,12 +62,12 @@ impl Owner {
             (None, PeerAs::Internal) => Some(self.local_as),
             (None, PeerAs::External) => None,
         };
-        PeerRow {
+        let mut row = PeerRow {
             name: p.name.clone(),
             address: p.address.to_string(),
             asn,
             state: name(p.state).to_string(),
-            uptime_secs: Instant::now().duration_since(p.since).as_secs(),
+            uptime_secs: 0,
             last_down: match &p.disabled {
                 Some(msg) => Some(format!("disabled by the operator: {msg}")),
                 None => p.last_down.as_ref().map(|(why, _)| why.clone()),
@@ -76,11 +80,14 @@ impl Owner {
                 Some(n) => n.families.clone(),
                 None => p.cfg.families.clone(),
             },
-            since_unix: unix_at(p.since),
+            since_unix: 0,
             passive: p.cfg.passive,
             peer_id: p.neg.as_ref().map(|n| n.peer_id),
-            last_down_unix: p.last_down.as_ref().map(|(_, t)| unix_at(*t)),
-        }
+            last_down_unix: None,
+        };
+        let last_down = p.last_down.as_ref().map(|(_, t)| *t);
+        stamp_peer(&mut row, p.since, last_down, Instant::now());
+        row
     }
 
     fn route_rows(&self, peer: Option<&str>, advertised: bool) -> Result<Response, String> {
@@ -136,19 +143,22 @@ impl Owner {
         }
     }
 
-    fn status(&self) -> StatusRow {
+    /// `show status` without the fields that depend on the clock ([`stamp_status`]).
+    /// O(peers): the snapshot (src/speaker/snapshot.rs) builds it every loop turn.
+    pub(super) fn status_row(&self) -> StatusRow {
         let established = self
             .peers
             .values()
             .filter(|p| p.state == crate::fsm::State::Established)
             .count();
         let waiting = self.sync.waiting_count();
-        let elapsed = Instant::now().duration_since(self.started).as_secs();
+        let v4 = self.cfg.originate.iter();
+        let originated_v4 = v4.filter(|o| o.prefix.addr().is_ipv4()).count();
         StatusRow {
             version: env!("CARGO_PKG_VERSION").to_string(),
             router_id: self.router_id,
             asn: self.local_as,
-            uptime_secs: Instant::now().duration_since(self.started).as_secs(),
+            uptime_secs: 0,
             peers: self.peers.len(),
             established,
             paths: self.cfg.originate.len()
@@ -157,25 +167,16 @@ impl Owner {
                     .iter()
                     .map(|(id, p)| self.counts(*id, p).accepted as usize)
                     .sum::<usize>(),
-            fib_routes: self.fib.routes().len(),
-            since_unix: unix_at(self.started),
-            // Reconfiguration does not record its time yet: the start is the last one.
-            last_reconfig_unix: unix_at(self.started),
-            originated_v4: self
-                .cfg
-                .originate
-                .iter()
-                .filter(|o| o.prefix.addr().is_ipv4())
-                .count(),
-            originated_v6: self
-                .cfg
-                .originate
-                .iter()
-                .filter(|o| o.prefix.addr().is_ipv6())
-                .count(),
+            // The count, not `routes()`: that copies and sorts the whole FIB (it made
+            // every `show status` O(routes) before issue 6).
+            fib_routes: self.fib.route_count(),
+            since_unix: 0,
+            last_reconfig_unix: 0,
+            originated_v4,
+            originated_v6: self.cfg.originate.len() - originated_v4,
             gr_recovering: waiting.is_some(),
             gr_waiting: waiting.unwrap_or(0),
-            gr_wait_left_secs: INITIAL_SYNC_MAX.as_secs().saturating_sub(elapsed),
+            gr_wait_left_secs: 0,
             gr_wait_secs: INITIAL_SYNC_MAX.as_secs(),
         }
     }
@@ -197,10 +198,33 @@ impl Owner {
 
 // ===== helper functions =====
 
-/// The wall-clock time (seconds since the epoch) of a past instant. Subtracting before
-/// truncating keeps it stable from one call to the next.
-fn unix_at(t: Instant) -> u64 {
-    let ago = Instant::now().duration_since(t);
+/// Fill in a `show peers` row's times as of `now`: how long in the state, since when,
+/// when the last down was.
+pub(super) fn stamp_peer(
+    row: &mut PeerRow,
+    since: Instant,
+    last_down: Option<Instant>,
+    now: Instant,
+) {
+    row.uptime_secs = now.duration_since(since).as_secs();
+    row.since_unix = unix_at(since, now);
+    row.last_down_unix = last_down.map(|t| unix_at(t, now));
+}
+
+/// Fill in `show status`'s times as of `now`, for a speaker started at `started`.
+pub(super) fn stamp_status(row: &mut StatusRow, started: Instant, now: Instant) {
+    let elapsed = now.duration_since(started).as_secs();
+    row.uptime_secs = elapsed;
+    row.since_unix = unix_at(started, now);
+    // Reconfiguration does not record its time yet: the start is the last one.
+    row.last_reconfig_unix = unix_at(started, now);
+    row.gr_wait_left_secs = INITIAL_SYNC_MAX.as_secs().saturating_sub(elapsed);
+}
+
+/// The wall-clock time (seconds since the epoch) of a past instant, as of `now`.
+/// Subtracting before truncating keeps it stable from one call to the next.
+fn unix_at(t: Instant, now: Instant) -> u64 {
+    let ago = now.duration_since(t);
     SystemTime::now()
         .checked_sub(ago)
         .and_then(|w| w.duration_since(UNIX_EPOCH).ok())

@@ -1,17 +1,20 @@
 //! The BIRD-compatible socket server (adapter): greets, reads command lines, asks the
 //! speaker what each command needs, and writes [`format`](super::format)'s reply.
+//!
+//! Like the JSON control socket it runs on a thread of its own, and `show status` /
+//! `show protocols` (status and peers) come from the view the speaker publishes after
+//! each loop turn ([`Requester::read`]); only the routes are asked of the owner loop.
 
 use std::future::Future;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::task::JoinHandle;
 
 use super::command::{Command, Which};
 use super::{format, Clock, Snapshot, View};
+use crate::control::server::ServeThread;
 use crate::control::{Reply, Request, Response};
 use crate::speaker::Requester;
 
@@ -31,37 +34,30 @@ pub struct Remote {
 const MAX_LINE: u64 = 4096;
 /// The non-BGP protocol names (their details count all routes).
 const BUILTINS: [&str; 4] = ["static1", "kernel1", "device1", "direct1"];
-/// BIRD creates its socket with mode 0660 (owner and group may talk to it).
-const SOCKET_MODE: u32 = 0o660;
 
 /// A running BIRD-compatible socket. Dropping it stops accepting and removes the file.
 #[derive(Debug)]
 pub struct BirdServer {
     path: PathBuf,
     view: View,
-    task: JoinHandle<()>,
+    _thread: ServeThread,
 }
 
 // ===== impl BirdServer =====
 
 impl BirdServer {
     /// Bind `path` (creating its directory, replacing a stale socket file) and answer with
-    /// `speaker`; the view (IPv4 or IPv6) follows the file name. Needs a tokio runtime.
+    /// `speaker`, on a thread of its own; the view (IPv4 or IPv6) follows the file name.
+    /// The socket's mode is 0660, as BIRD creates it (owner and group may talk to it).
     pub fn bind(path: &Path, speaker: impl Backend) -> io::Result<BirdServer> {
-        let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(named)?;
-        }
-        crate::control::server::remove_stale(path)?;
-        let listener = UnixListener::bind(path).map_err(named)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(SOCKET_MODE))
-            .map_err(named)?;
+        let listener = crate::control::server::bind_socket(path)?;
         let view = View::for_socket(path);
-        let task = tokio::spawn(accept_loop(listener, speaker, view));
+        let serve = move |l| accept_loop(l, speaker, view);
+        let thread = crate::control::server::serve_on_thread("wren-bird", listener, serve)?;
         Ok(BirdServer {
             path: path.to_path_buf(),
             view,
-            task,
+            _thread: thread,
         })
     }
 
@@ -76,7 +72,6 @@ impl BirdServer {
 
 impl Drop for BirdServer {
     fn drop(&mut self) {
-        self.task.abort();
         let _ = std::fs::remove_file(&self.path);
     }
 }
@@ -84,8 +79,15 @@ impl Drop for BirdServer {
 // ===== impl Backend =====
 
 impl Backend for Requester {
+    /// Status and peers from the published view, without waiting for the owner loop.
     fn ask(&self, req: Request) -> impl Future<Output = Result<Response, String>> + Send {
-        self.request(req)
+        let me = self.clone();
+        async move {
+            match me.read(&req) {
+                Some(r) => r,
+                None => me.request(req).await,
+            }
+        }
     }
 }
 

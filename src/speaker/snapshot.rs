@@ -1,0 +1,248 @@
+//! Replies that need no RIB walk (`show status`, `show peers [NAME] [--detail]`, BIRD's
+//! `show status` / `show protocols`), answered without a round trip through the owner
+//! loop (issue 6: replies come from state that long RIB work cannot block).
+//!
+//! ```text
+//!  owner loop ── end of every turn: publish() ──> ViewCell (RwLock<Arc<View>>)
+//!                 O(peers) marks compared,                 │  read(): clone the Arc,
+//!                 only changed peers' rows rebuilt         v  stamp the times
+//!                                            control socket thread / BIRD socket
+//! ```
+//!
+//! The view holds the rows as the owner builds them ([`Owner::peer_detail`],
+//! [`Owner::status_row`]) minus the fields that depend on the clock, which
+//! [`stamp_peer`] / [`stamp_status`] fill in at read time, exactly as the owner's own
+//! answer does: replies are the same bytes whichever side answers. A reply reflects the
+//! owner's state at the end of its last turn; a request that changes state (reload, peer
+//! disable, ...) is answered by the owner after it published, so a read that follows
+//! sees the change.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use super::owner::{Owner, Peer, PeerId};
+use super::view::{stamp_peer, stamp_status};
+use crate::control::{PeerDetail, Request, Response, StatusRow};
+use crate::fsm::State;
+use crate::rib::PeerCounts;
+
+/// Where the owner publishes its [`View`] and readers take it (cheap to share).
+#[derive(Debug, Default)]
+pub struct ViewCell {
+    view: RwLock<Arc<View>>,
+}
+
+/// The owner's state as the control socket shows it, at the end of one loop turn.
+#[derive(Debug, Default)]
+pub struct View {
+    /// `None` until the owner published once.
+    status: Option<StatusRow>,
+    started: Option<Instant>,
+    /// In [`PeerId`] order, like the owner's map.
+    peers: Vec<Arc<PeerEntry>>,
+}
+
+/// One peer's `show peers --detail` row and the instants its times are computed from.
+#[derive(Debug)]
+struct PeerEntry {
+    detail: PeerDetail,
+    since: Instant,
+    last_down: Option<Instant>,
+}
+
+/// The owner's side: what it published last, to rebuild only what changed.
+#[derive(Debug, Default)]
+pub(super) struct Publisher {
+    cell: Arc<ViewCell>,
+    last: BTreeMap<PeerId, (Mark, Arc<PeerEntry>)>,
+    status: Option<StatusRow>,
+}
+
+/// Everything about a peer that changes without a control request (sessions, routes):
+/// when it is equal, the peer's row is too. Config changes come with a request, after
+/// which everything is rebuilt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mark {
+    state: State,
+    since: Instant,
+    down_count: u64,
+    last_down: Option<Instant>,
+    neg: bool,
+    up: bool,
+    known: bool,
+    counts: PeerCounts,
+}
+
+// ===== impl ViewCell =====
+
+impl ViewCell {
+    /// The last published view.
+    pub fn get(&self) -> Arc<View> {
+        match self.view.read() {
+            Ok(v) => v.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set(&self, view: View) {
+        let view = Arc::new(view);
+        match self.view.write() {
+            Ok(mut v) => *v = view,
+            Err(poisoned) => *poisoned.into_inner() = view,
+        }
+    }
+
+    /// Answer `req` from the last published view; `None` for requests it cannot answer
+    /// (they go to the owner), or before the owner published anything.
+    pub fn answer(&self, req: &Request) -> Option<Result<Response, String>> {
+        self.get().answer(req)
+    }
+}
+
+// ===== impl View =====
+
+impl View {
+    /// `show status`, `show peers`, `show peers [NAME] --detail`; `None` for the rest.
+    pub fn answer(&self, req: &Request) -> Option<Result<Response, String>> {
+        let status = self.status.as_ref()?;
+        let started = self.started?;
+        let now = Instant::now();
+        Some(match req {
+            Request::ShowStatus => {
+                let mut s = status.clone();
+                stamp_status(&mut s, started, now);
+                Ok(Response::Status(s))
+            }
+            Request::ShowPeers => Ok(Response::Peers(
+                self.peers.iter().map(|e| e.detail_at(now).row).collect(),
+            )),
+            Request::ShowPeersDetail { name } => self.details(name.as_deref(), now),
+            _ => return None,
+        })
+    }
+
+    fn details(&self, name: Option<&str>, now: Instant) -> Result<Response, String> {
+        let rows = match name {
+            None => self.peers.iter().map(|e| e.detail_at(now)).collect(),
+            Some(n) => {
+                let e = self.peers.iter().find(|e| e.detail.row.name == n);
+                vec![e
+                    .ok_or_else(|| format!("no peer named {n:?}"))?
+                    .detail_at(now)]
+            }
+        };
+        Ok(Response::PeersDetail(rows))
+    }
+}
+
+// ===== impl PeerEntry =====
+
+impl PeerEntry {
+    fn detail_at(&self, now: Instant) -> PeerDetail {
+        let mut d = self.detail.clone();
+        stamp_peer(&mut d.row, self.since, self.last_down, now);
+        d
+    }
+}
+
+// ===== impl Publisher =====
+
+impl Publisher {
+    pub(super) fn cell(&self) -> Arc<ViewCell> {
+        self.cell.clone()
+    }
+}
+
+// ===== impl Owner: publishing =====
+
+impl Owner {
+    /// Publish the view if anything in it changed since the last time (`force`: rebuild
+    /// every row, after a request that may have changed the config). Costs O(peers)
+    /// comparisons plus the rows of the peers that changed; never O(routes).
+    pub(super) fn publish(&mut self, force: bool) {
+        let mut p = std::mem::take(&mut self.snap);
+        if force {
+            p.last.clear();
+            p.status = None;
+        }
+        let status = self.status_row();
+        let mut changed = p.status.as_ref() != Some(&status) || p.last.len() != self.peers.len();
+        let mut next = BTreeMap::new();
+        for (id, peer) in &self.peers {
+            let mark = self.mark(*id, peer);
+            let entry = match p.last.remove(id) {
+                Some((m, e)) if m == mark => e,
+                _ => {
+                    changed = true;
+                    Arc::new(self.entry(*id, peer))
+                }
+            };
+            next.insert(*id, (mark, entry));
+        }
+        if changed {
+            p.cell.set(View {
+                status: Some(status.clone()),
+                started: Some(self.started),
+                peers: next.values().map(|(_, e)| e.clone()).collect(),
+            });
+        }
+        p.last = next;
+        p.status = Some(status);
+        self.snap = p;
+    }
+
+    /// Answer a control request, publishing first: a read after the owner's reply sees
+    /// at least the state the reply saw. One that may change what the view shows (config,
+    /// peer commands) is published again, fully, before the reply goes.
+    pub(super) fn control_published(&mut self, req: Request) -> Result<Response, String> {
+        let changes = changes_state(&req);
+        if !changes {
+            self.publish(false);
+        }
+        let r = self.control(req);
+        if changes {
+            self.publish(true);
+        }
+        r
+    }
+
+    fn mark(&self, id: PeerId, p: &Peer) -> Mark {
+        Mark {
+            state: p.state,
+            since: p.since,
+            down_count: p.down_count,
+            last_down: p.last_down.as_ref().map(|(_, t)| *t),
+            neg: p.neg.is_some(),
+            up: p.up.is_some(),
+            known: p.known,
+            counts: self.counts(id, p),
+        }
+    }
+
+    fn entry(&self, id: PeerId, p: &Peer) -> PeerEntry {
+        PeerEntry {
+            detail: self.peer_detail(id, p),
+            since: p.since,
+            last_down: p.last_down.as_ref().map(|(_, t)| *t),
+        }
+    }
+}
+
+// ===== helper functions =====
+
+/// Requests after which every row is rebuilt: they may change a peer's config, name or
+/// disabled flag, which the [`Mark`] does not cover.
+fn changes_state(req: &Request) -> bool {
+    !matches!(
+        req,
+        Request::ShowPeers
+            | Request::ShowPeersDetail { .. }
+            | Request::ShowRoutes { .. }
+            | Request::ShowFib
+            | Request::ShowFibDiff
+            | Request::ShowStatus
+            | Request::Explain { .. }
+            | Request::LogLevel { .. }
+    )
+}
