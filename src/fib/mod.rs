@@ -32,6 +32,11 @@ pub trait FibSink: Send {
         self.routes().len()
     }
 
+    /// The route held for `prefix`, if any (`wren explain`: one lookup, not a listing).
+    fn route(&self, prefix: &Prefix) -> Option<FibRoute> {
+        self.routes().into_iter().find(|r| r.prefix == *prefix)
+    }
+
     /// The kernel FIB's counters (writes, refused writes, …); `None` for in-memory FIBs.
     fn kernel_stats(&self) -> Option<netlink::FibStats> {
         None
@@ -108,6 +113,10 @@ impl FibSink for netlink::NetlinkFib {
         netlink::NetlinkFib::route_count(self)
     }
 
+    fn route(&self, prefix: &Prefix) -> Option<FibRoute> {
+        netlink::NetlinkFib::route(self, prefix)
+    }
+
     fn kernel_stats(&self) -> Option<netlink::FibStats> {
         Some(self.stats())
     }
@@ -182,6 +191,13 @@ impl MemFib {
 impl FibSink for MemFib {
     fn route_count(&self) -> usize {
         MemFib::len(self)
+    }
+
+    fn route(&self, prefix: &Prefix) -> Option<FibRoute> {
+        self.get(prefix).map(|k| FibRoute {
+            prefix: *prefix,
+            kind: k.clone(),
+        })
     }
 
     fn apply(&mut self, changes: &[FibChange]) {

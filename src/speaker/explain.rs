@@ -142,9 +142,7 @@ impl Owner {
     }
 
     fn kernel_part(&self, p: Prefix, k: crate::rib::KernelExplain) -> ExplainKernel {
-        let held = FibSink::routes(self.fib.as_ref())
-            .into_iter()
-            .find(|r| r.prefix == p);
+        let held = FibSink::route(self.fib.as_ref(), &p);
         let route = held.clone().or(k.route);
         let (kind, next_hops) = match route.map(|r| r.kind) {
             Some(FibKind::Unicast(nh)) => (Some("unicast".to_string()), nh),

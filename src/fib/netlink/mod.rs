@@ -279,6 +279,11 @@ impl NetlinkFib {
         FibSink::routes(&self.mirror)
     }
 
+    /// The route applied for `prefix`, if any.
+    pub fn route(&self, prefix: &Prefix) -> Option<FibRoute> {
+        FibSink::route(&self.mirror, prefix)
+    }
+
     /// How many routes [`NetlinkFib::routes`] lists.
     pub fn route_count(&self) -> usize {
         self.mirror.len()
