@@ -134,11 +134,22 @@ fn caps(n: &Negotiated, local_gr: Option<GrSide>) -> CapsDetail {
 
 /// The peer's long-lived stale periods running (RFC 9494 §4.2).
 fn llst(p: &Peer) -> Vec<LlstDetail> {
-    let now = std::time::Instant::now();
-    p.llgr
-        .running
+    llst_at(&llst_running(p), std::time::Instant::now())
+}
+
+/// The peer's long-lived stale periods: family and end.
+pub(super) fn llst_running(p: &Peer) -> Vec<(crate::wire::Family, std::time::Instant)> {
+    p.llgr.running.iter().map(|(f, u, _)| (*f, *u)).collect()
+}
+
+/// Long-lived stale periods (family, end) as seen at `now`.
+pub(super) fn llst_at(
+    running: &[(crate::wire::Family, std::time::Instant)],
+    now: std::time::Instant,
+) -> Vec<LlstDetail> {
+    running
         .iter()
-        .map(|(family, until, _)| LlstDetail {
+        .map(|(family, until)| LlstDetail {
             family: *family,
             remaining_secs: until.saturating_duration_since(now).as_secs(),
         })

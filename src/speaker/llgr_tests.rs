@@ -171,6 +171,14 @@ async fn gr_then_long_lived_stale_then_gone() {
     };
     assert_eq!(d[0].long_lived_stale.len(), 1);
     assert_eq!(d[0].long_lived_stale[0].family, V4);
+    // The control socket answers from the published view: it shows the period too.
+    let req = Request::ShowPeersDetail { name: None };
+    match r.handle.requester().read(&req) {
+        Some(Ok(Response::PeersDetail(v))) => {
+            assert_eq!(v[0].long_lived_stale, d[0].long_lived_stale)
+        }
+        other => panic!("{other:?}"),
+    }
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(state(&r).await, None, "the long-lived stale time ran out");
 }

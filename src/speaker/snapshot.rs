@@ -21,11 +21,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
+use super::detail::{llst_at, llst_running};
 use super::owner::{Owner, Peer, PeerId};
 use super::view::{stamp_peer, stamp_status};
 use crate::control::{PeerDetail, Request, Response, StatusRow};
 use crate::fsm::State;
 use crate::rib::PeerCounts;
+use crate::wire::Family;
 
 /// Where the owner publishes its [`View`] and readers take it (cheap to share).
 #[derive(Debug, Default)]
@@ -49,6 +51,8 @@ struct PeerEntry {
     detail: PeerDetail,
     since: Instant,
     last_down: Option<Instant>,
+    /// Long-lived stale periods running: family and end (RFC 9494 §4.2).
+    llst: Vec<(Family, Instant)>,
 }
 
 /// The owner's side: what it published last, to rebuild only what changed.
@@ -72,6 +76,9 @@ struct Mark {
     up: bool,
     known: bool,
     counts: PeerCounts,
+    /// Graceful-restart (and long-lived) stale periods: they change no count.
+    in_gr: bool,
+    llst: Vec<(Family, Instant)>,
 }
 
 // ===== impl ViewCell =====
@@ -142,6 +149,7 @@ impl PeerEntry {
     fn detail_at(&self, now: Instant) -> PeerDetail {
         let mut d = self.detail.clone();
         stamp_peer(&mut d.row, self.since, self.last_down, now);
+        d.long_lived_stale = llst_at(&self.llst, now);
         d
     }
 }
@@ -217,6 +225,8 @@ impl Owner {
             up: p.up.is_some(),
             known: p.known,
             counts: self.counts(id, p),
+            in_gr: p.llgr.in_gr,
+            llst: llst_running(p),
         }
     }
 
@@ -225,6 +235,7 @@ impl Owner {
             detail: self.peer_detail(id, p),
             since: p.since,
             last_down: p.last_down.as_ref().map(|(_, t)| *t),
+            llst: llst_running(p),
         }
     }
 }
