@@ -34,22 +34,11 @@ fn peer(id: u32, asn: u32) -> PeerInfo {
         import: Filter::AcceptAll,
         export: Filter::AcceptAll,
         max_prefix: None,
-        neg: Negotiated {
-            peer_as: asn,
-            peer_id: Ipv4Addr::new(198, 19, n, 2),
-            hold_time: 90,
-            keepalive: 30,
-            as4: true,
-            families: vec![Family::IPV4_UNICAST],
-            add_path_rx: vec![],
-            add_path_tx: vec![],
-            route_refresh: true,
-            enhanced_route_refresh: false,
-            ext_msg: false,
-            ext_next_hop: vec![],
-            peer_gr: None,
-            peer_llgr: None,
-        },
+        neg: Negotiated::plain(
+            asn,
+            Ipv4Addr::new(198, 19, n, 2),
+            vec![Family::IPV4_UNICAST],
+        ),
     }
 }
 

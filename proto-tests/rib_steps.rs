@@ -199,20 +199,13 @@ impl Run {
             export: filter(p.export_reject),
             max_prefix: p.max_prefix,
             neg: Negotiated {
-                peer_as: p.asn,
-                peer_id: p.peer_id,
-                hold_time: 90,
-                keepalive: 30,
                 as4: p.as4,
-                families: p.families.clone(),
                 add_path_rx: p.add_path_rx.clone(),
                 add_path_tx: p.add_path_tx.clone(),
-                route_refresh: true,
                 enhanced_route_refresh: p.enhanced_route_refresh,
                 ext_msg: p.ext_msg,
                 ext_next_hop: p.ext_next_hop.clone(),
-                peer_gr: None,
-                peer_llgr: None,
+                ..Negotiated::plain(p.asn, p.peer_id, p.families.clone())
             },
         })
     }

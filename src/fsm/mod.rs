@@ -198,6 +198,28 @@ impl fmt::Display for DownReason {
 }
 
 impl Negotiated {
+    /// A plain session's outcome: 4-octet AS numbers and route refresh for `families`, hold
+    /// time 90 s, nothing else (no ADD-PATH, GR, extended messages or next hops). For
+    /// tests, benches and scripted peers: set other fields with `..Negotiated::plain(..)`.
+    pub fn plain(peer_as: u32, peer_id: Ipv4Addr, families: Vec<Family>) -> Negotiated {
+        Negotiated {
+            peer_as,
+            peer_id,
+            hold_time: 90,
+            keepalive: 30,
+            as4: true,
+            families,
+            add_path_rx: vec![],
+            add_path_tx: vec![],
+            route_refresh: true,
+            enhanced_route_refresh: false,
+            ext_msg: false,
+            ext_next_hop: vec![],
+            peer_gr: None,
+            peer_llgr: None,
+        }
+    }
+
     /// The codec context for decoding what the peer sends.
     pub fn decode_ctx(&self) -> crate::wire::Ctx {
         crate::wire::Ctx {

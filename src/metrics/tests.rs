@@ -60,22 +60,11 @@ fn speaker() -> (SpeakerHandle, mpsc::Sender<PeerEvent>) {
 }
 
 fn neg(asn: u32) -> Negotiated {
-    Negotiated {
-        peer_as: asn,
-        peer_id: "198.18.0.3".parse().unwrap(),
-        hold_time: 90,
-        keepalive: 30,
-        as4: true,
-        families: vec![Family::IPV4_UNICAST],
-        add_path_rx: vec![],
-        add_path_tx: vec![],
-        route_refresh: true,
-        enhanced_route_refresh: false,
-        ext_msg: false,
-        ext_next_hop: vec![],
-        peer_gr: None,
-        peer_llgr: None,
-    }
+    Negotiated::plain(
+        asn,
+        "198.18.0.3".parse().unwrap(),
+        vec![Family::IPV4_UNICAST],
+    )
 }
 
 /// An UPDATE body (after the header) as the peer would send it.

@@ -17,25 +17,21 @@ use crate::wire::Family;
 
 fn neg() -> crate::fsm::Negotiated {
     crate::fsm::Negotiated {
-        peer_as: 64512,
-        peer_id: "198.18.0.2".parse().unwrap(),
         hold_time: 30,
         keepalive: 10,
-        as4: true,
-        families: vec![Family::IPV4_UNICAST],
         add_path_rx: vec![Family::IPV4_UNICAST],
-        add_path_tx: vec![],
-        route_refresh: true,
         enhanced_route_refresh: true,
-        ext_msg: false,
-        ext_next_hop: vec![],
         peer_gr: Some(crate::fsm::PeerGr {
             restarting: true,
             notification: true,
             restart_time: 90,
             preserved: vec![Family::IPV4_UNICAST],
         }),
-        peer_llgr: None,
+        ..crate::fsm::Negotiated::plain(
+            64512,
+            "198.18.0.2".parse().unwrap(),
+            vec![Family::IPV4_UNICAST],
+        )
     }
 }
 

@@ -46,22 +46,11 @@ action = "reject"
 "#;
 
 fn neg4(peer_as: u32, id: &str) -> crate::fsm::Negotiated {
-    crate::fsm::Negotiated {
+    crate::fsm::Negotiated::plain(
         peer_as,
-        peer_id: id.parse().unwrap(),
-        hold_time: 90,
-        keepalive: 30,
-        as4: true,
-        families: vec![crate::wire::Family::IPV4_UNICAST],
-        add_path_rx: vec![],
-        add_path_tx: vec![],
-        route_refresh: true,
-        enhanced_route_refresh: false,
-        ext_msg: false,
-        ext_next_hop: vec![],
-        peer_gr: None,
-        peer_llgr: None,
-    }
+        id.parse().unwrap(),
+        vec![crate::wire::Family::IPV4_UNICAST],
+    )
 }
 
 async fn explain(h: &SpeakerHandle, prefix: &str) -> super::explain::Explain {

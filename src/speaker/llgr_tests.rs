@@ -39,18 +39,6 @@ fn llgr_fam(family: Family, stale_time: u32) -> LlgrFamily {
 /// The peer announced GR (restart time `gr`, N bit) and LLGR for `ll`.
 fn neg(gr: u16, ll: Option<Vec<LlgrFamily>>) -> Negotiated {
     Negotiated {
-        peer_as: 65001,
-        peer_id: "198.18.0.2".parse().unwrap(),
-        hold_time: 90,
-        keepalive: 30,
-        as4: true,
-        families: vec![V4, V6],
-        add_path_rx: vec![],
-        add_path_tx: vec![],
-        route_refresh: true,
-        enhanced_route_refresh: false,
-        ext_msg: false,
-        ext_next_hop: vec![],
         peer_gr: Some(PeerGr {
             restarting: false,
             notification: true,
@@ -58,6 +46,7 @@ fn neg(gr: u16, ll: Option<Vec<LlgrFamily>>) -> Negotiated {
             preserved: vec![V4],
         }),
         peer_llgr: ll,
+        ..Negotiated::plain(65001, "198.18.0.2".parse().unwrap(), vec![V4, V6])
     }
 }
 

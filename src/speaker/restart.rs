@@ -398,25 +398,13 @@ mod tests {
     fn withdraw_is_a_hard_reset_when_both_set_n() {
         let cease = NotificationMsg::admin_shutdown("bye");
         let mut neg = Negotiated {
-            peer_as: 65001,
-            peer_id: "198.18.0.2".parse().unwrap(),
-            hold_time: 90,
-            keepalive: 30,
-            as4: true,
-            families: vec![V4],
-            add_path_rx: vec![],
-            add_path_tx: vec![],
-            route_refresh: true,
-            enhanced_route_refresh: false,
-            ext_msg: false,
-            ext_next_hop: vec![],
             peer_gr: Some(PeerGr {
                 restarting: false,
                 notification: true,
                 restart_time: 120,
                 preserved: vec![],
             }),
-            peer_llgr: None,
+            ..Negotiated::plain(65001, "198.18.0.2".parse().unwrap(), vec![V4])
         };
         let h = hard_reset_if_n(cease.clone(), true, Some(&neg));
         assert_eq!((h.code, h.subcode), (6, 9));

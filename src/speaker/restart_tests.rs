@@ -63,25 +63,13 @@ const GR_CONFIG: &str = "[router]\nasn = 64512\nrouter_id = \"198.18.0.1\"\nlist
 
 fn gr_neg(families: Vec<crate::wire::Family>, gr: bool) -> crate::fsm::Negotiated {
     crate::fsm::Negotiated {
-        peer_as: 64512,
-        peer_id: "198.18.0.2".parse().unwrap(),
-        hold_time: 90,
-        keepalive: 30,
-        as4: true,
-        families,
-        add_path_rx: vec![],
-        add_path_tx: vec![],
-        route_refresh: true,
-        enhanced_route_refresh: false,
-        ext_msg: false,
-        ext_next_hop: vec![],
         peer_gr: gr.then(|| crate::fsm::PeerGr {
             restarting: false,
             notification: true,
             restart_time: 120,
             preserved: vec![],
         }),
-        peer_llgr: None,
+        ..crate::fsm::Negotiated::plain(64512, "198.18.0.2".parse().unwrap(), families)
     }
 }
 

@@ -514,22 +514,11 @@ async fn a_block_is_advertised_only_after_its_blackhole_is_in_the_kernel() {
     let (applied, gates) = (fib.applied.clone(), fib.gates.clone());
     let (tx, rx) = mpsc::channel(16);
     let handle = start(cfg, Box::new(fib), Box::new(fake), rx).unwrap();
-    let neg = crate::fsm::Negotiated {
-        peer_as: 64512,
-        peer_id: "198.18.0.2".parse().unwrap(),
-        hold_time: 90,
-        keepalive: 30,
-        as4: true,
-        families: vec![crate::wire::Family::IPV4_UNICAST],
-        add_path_rx: vec![],
-        add_path_tx: vec![],
-        route_refresh: true,
-        enhanced_route_refresh: false,
-        ext_msg: false,
-        ext_next_hop: vec![],
-        peer_gr: None,
-        peer_llgr: None,
-    };
+    let neg = crate::fsm::Negotiated::plain(
+        64512,
+        "198.18.0.2".parse().unwrap(),
+        vec![crate::wire::Family::IPV4_UNICAST],
+    );
     tx.send(PeerEvent::Up {
         peer: 1,
         neg,

@@ -53,22 +53,11 @@ pub fn p6(s: &str) -> Prefix {
 }
 
 pub fn neg(peer_as: u32, peer_id: Ipv4Addr) -> Negotiated {
-    Negotiated {
+    Negotiated::plain(
         peer_as,
         peer_id,
-        hold_time: 90,
-        keepalive: 30,
-        as4: true,
-        families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
-        add_path_rx: vec![],
-        add_path_tx: vec![],
-        route_refresh: true,
-        enhanced_route_refresh: false,
-        ext_msg: false,
-        ext_next_hop: vec![],
-        peer_gr: None,
-        peer_llgr: None,
-    }
+        vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+    )
 }
 
 /// An eBGP peer `id` in AS `asn` at 198.18.<id>.2, we are 198.18.<id>.1.

@@ -18,25 +18,17 @@ fn one(peer: &str) -> PeerCfg {
 
 fn neg(peer_as: u32, gr: Option<u16>) -> Negotiated {
     Negotiated {
-        peer_as,
-        peer_id: Ipv4Addr::new(198, 18, 0, 2),
-        hold_time: 90,
-        keepalive: 30,
-        as4: true,
-        families: vec![Family::IPV4_UNICAST],
-        add_path_rx: vec![],
-        add_path_tx: vec![],
-        route_refresh: true,
-        enhanced_route_refresh: false,
-        ext_msg: false,
-        ext_next_hop: vec![],
         peer_gr: gr.map(|t| PeerGr {
             restarting: false,
             notification: false,
             restart_time: t,
             preserved: vec![],
         }),
-        peer_llgr: None,
+        ..Negotiated::plain(
+            peer_as,
+            Ipv4Addr::new(198, 18, 0, 2),
+            vec![Family::IPV4_UNICAST],
+        )
     }
 }
 

@@ -30,22 +30,7 @@ impl Rig {
 
     /// Bring `peer` up as an IPv4 session from `addr` with AS `asn`.
     async fn up(&self, peer: PeerId, addr: &str, asn: u32) {
-        let neg = Negotiated {
-            peer_as: asn,
-            peer_id: addr.parse().unwrap(),
-            hold_time: 90,
-            keepalive: 30,
-            as4: true,
-            families: vec![Family::IPV4_UNICAST],
-            add_path_rx: vec![],
-            add_path_tx: vec![],
-            route_refresh: true,
-            enhanced_route_refresh: false,
-            ext_msg: false,
-            ext_next_hop: vec![],
-            peer_gr: None,
-            peer_llgr: None,
-        };
+        let neg = Negotiated::plain(asn, addr.parse().unwrap(), vec![Family::IPV4_UNICAST]);
         let ev = PeerEvent::Up {
             peer,
             neg,
