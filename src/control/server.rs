@@ -172,18 +172,9 @@ async fn serve_conn(stream: UnixStream, speaker: Requester) {
     let (rd, mut wr) = stream.into_split();
     let mut rd = BufReader::new(rd);
     loop {
-        let mut line = String::new();
-        let n = match (&mut rd).take(MAX_LINE + 1).read_line(&mut line).await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::debug!("control socket: read failed: {e}");
-                return;
-            }
-        };
-        if n == 0 {
+        let Some((line, too_long)) = read_line(&mut rd, MAX_LINE, "control socket").await else {
             return;
-        }
-        let too_long = n as u64 > MAX_LINE;
+        };
         let reply = if too_long {
             Reply::err(format!("request longer than {MAX_LINE} bytes"))
         } else {
@@ -193,6 +184,24 @@ async fn serve_conn(stream: UnixStream, speaker: Requester) {
         out.push('\n');
         if wr.write_all(out.as_bytes()).await.is_err() || too_long {
             return;
+        }
+    }
+}
+
+/// One line of at most `max` bytes (more: `too_long`, with what was read); `None` once
+/// the client closed or the read failed (logged at debug level, naming `what`).
+pub(crate) async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
+    rd: &mut R,
+    max: u64,
+    what: &str,
+) -> Option<(String, bool)> {
+    let mut line = String::new();
+    match rd.take(max + 1).read_line(&mut line).await {
+        Ok(0) => None,
+        Ok(n) => Some((line, n as u64 > max)),
+        Err(e) => {
+            tracing::debug!("{what}: read failed: {e}");
+            None
         }
     }
 }

@@ -9,12 +9,12 @@ use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use super::command::{Command, Which};
 use super::{format, Clock, Snapshot, View};
-use crate::control::server::ServeThread;
+use crate::control::server::{read_line, ServeThread};
 use crate::control::{Reply, Request, Response};
 use crate::speaker::Requester;
 
@@ -147,18 +147,9 @@ async fn serve_conn(stream: UnixStream, speaker: impl Backend, view: View) {
     }
     let mut rd = BufReader::new(rd);
     loop {
-        let mut line = String::new();
-        let n = match (&mut rd).take(MAX_LINE + 1).read_line(&mut line).await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::debug!("BIRD socket: read failed: {e}");
-                return;
-            }
-        };
-        if n == 0 {
+        let Some((line, too_long)) = read_line(&mut rd, MAX_LINE, "BIRD socket").await else {
             return;
-        }
-        let too_long = n as u64 > MAX_LINE;
+        };
         let reply = if too_long {
             "9000 Command too long\n".to_string()
         } else {
