@@ -220,3 +220,21 @@ async fn answer(line: &str, speaker: &Requester) -> Reply {
         Err(e) => Reply::err(e),
     }
 }
+
+// ===== tests =====
+
+#[cfg(test)]
+mod tests {
+    use super::read_line;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn read_line_bounds_each_line_and_ends_at_close() {
+        let mut rd: &[u8] = b"ok\n0123456789\n";
+        let got = read_line(&mut rd, 8, "t").await;
+        assert_eq!(got, Some(("ok\n".to_string(), false)));
+        let (_, too_long) = read_line(&mut rd, 8, "t").await.unwrap();
+        assert!(too_long, "10 bytes and a newline are over 8");
+        let mut empty: &[u8] = b"";
+        assert_eq!(read_line(&mut empty, 8, "t").await, None);
+    }
+}
