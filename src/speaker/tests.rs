@@ -38,7 +38,7 @@ impl SessionTx for FakeTx {
 }
 
 /// The graceful-restart flags of capabilities sent to a session: `R0 N1 F11`.
-fn gr_bits(caps: &[crate::wire::Capability]) -> String {
+pub(super) fn gr_bits(caps: &[crate::wire::Capability]) -> String {
     caps.iter()
         .find_map(|c| match c {
             crate::wire::Capability::GracefulRestart(g) => {

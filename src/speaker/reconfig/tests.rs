@@ -175,6 +175,21 @@ async fn a_refused_config_leaves_the_running_one() {
 #[tokio::test]
 async fn a_router_change_resets_every_session() {
     let r = started().await;
+    // Once the initial sync is over (both peers refused: nobody to wait for), sessions
+    // announce R = 0 and F for every family; new ones are spawned with those bits.
+    for peer in [1, 2] {
+        let reason = crate::fsm::DownReason::Transport("connection refused".into());
+        let down = PeerEvent::Down {
+            peer,
+            reason,
+            was_established: false,
+        };
+        r.events.send(down).await.unwrap();
+    }
+    let mut synced = r.handle.initial_sync();
+    synced.wait_for(|done| *done).await.unwrap();
+    let _ = r.peers().await;
+    r.take_log();
     let new = edited("router_id = \"198.18.0.1\"", "router_id = \"198.18.0.9\"");
     let done = r.reconfigure(new).await.unwrap();
     assert_eq!(done, "router: router_id 198.18.0.1 → 198.18.0.9");
@@ -185,15 +200,15 @@ async fn a_router_change_resets_every_session() {
         [
             (1, "stop 6/6".into()),
             (2, "stop 6/6".into()),
-            // After the initial sync, new sessions announce R = 0 and F for every family.
-            (3, "caps R0 N1 F11".into()),
             (3, "start".into()),
-            (4, "caps R0 N1 F11".into()),
             (4, "start".into())
         ]
     );
     let spawned = r.spawned.lock().unwrap().clone();
     assert_eq!(spawned[3].1.local_id.to_string(), "198.18.0.9");
+    for (_, cfg, _) in &spawned[2..] {
+        assert_eq!(super::super::tests::gr_bits(&cfg.capabilities), "R0 N1 F11");
+    }
 }
 
 #[tokio::test]
