@@ -45,7 +45,10 @@ fn up(peer: crate::rib::PeerId) -> PeerEvent {
 }
 
 /// One request through a real control socket, as `wren show` sends it.
+/// Ask over the control socket, which answers from the published view; a round trip
+/// through the owner first makes it handle (and publish) the events sent before.
 async fn ask(h: &SpeakerHandle, tag: &str, req: Request) -> Reply {
+    h.request(Request::ShowStatus).await.unwrap();
     let dir = std::env::temp_dir().join(format!("wren-detail-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

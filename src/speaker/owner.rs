@@ -300,6 +300,7 @@ impl Owner {
             let mut barrier = self.gate.take_barrier();
             let mut opened = false;
             let paced = self.pace_due();
+            let publish = self.snap.due();
             tokio::select! {
                 biased;
                 w = &mut inp.stop => break w.unwrap_or(false),
@@ -323,6 +324,7 @@ impl Owner {
                     }
                 }
                 _ = super::send::until(paced), if paced.is_some() => {}
+                _ = super::send::until(publish), if publish.is_some() => {}
                 else => break false,
             }
             if opened {
@@ -341,7 +343,7 @@ impl Owner {
             while let Ok((req, reply)) = inp.control.try_recv() {
                 stop = stop.or(self.dispatch(req, reply));
             }
-            self.publish(false);
+            self.turn_ended();
             if let Some(w) = stop {
                 break w;
             }

@@ -15,11 +15,12 @@
 //! answer does: replies are the same bytes whichever side answers. A reply reflects the
 //! owner's state at the end of its last turn; a request that changes state (reload, peer
 //! disable, ...) is answered by the owner after it published, so a read that follows
-//! sees the change.
+//! sees the change. Between requests the owner publishes at most every [`PUBLISH_EVERY`]
+//! (a due publish is never dropped: the loop wakes for it), so a busy loop of many short
+//! turns does not rebuild rows it will rebuild again a millisecond later.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::detail::{llst_at, llst_running};
 use super::owner::{Owner, Peer, PeerId};
@@ -28,6 +29,11 @@ use crate::control::{PeerDetail, Request, Response, StatusRow};
 use crate::fsm::State;
 use crate::rib::PeerCounts;
 use crate::wire::Family;
+
+/// Least time between two publishes that no control request asked for: how old a
+/// reply read from the view may be. The rows cost O(peers) per publish (rr-fanout with
+/// 1000 clients: hundreds of short loop turns a second).
+pub(super) const PUBLISH_EVERY: Duration = Duration::from_millis(20);
 
 /// Where the owner publishes its [`View`] and readers take it (cheap to share).
 #[derive(Debug, Default)]
@@ -41,8 +47,9 @@ pub struct View {
     /// `None` until the owner published once.
     status: Option<StatusRow>,
     started: Option<Instant>,
-    /// In [`PeerId`] order, like the owner's map.
-    peers: Vec<Arc<PeerEntry>>,
+    /// In [`PeerId`] order, like the owner's map; the counts apart, as they change on
+    /// most turns while the rest of the row seldom does.
+    peers: Vec<(Arc<PeerEntry>, PeerCounts)>,
 }
 
 /// One peer's `show peers --detail` row and the instants its times are computed from.
@@ -59,13 +66,26 @@ struct PeerEntry {
 #[derive(Debug, Default)]
 pub(super) struct Publisher {
     cell: Arc<ViewCell>,
-    last: BTreeMap<PeerId, (Mark, Arc<PeerEntry>)>,
+    /// In [`PeerId`] order.
+    last: Vec<Row>,
     status: Option<StatusRow>,
+    /// When the last publish ran (the loop's clock), and whether a turn ended since.
+    at: Option<tokio::time::Instant>,
+    pending: bool,
 }
 
-/// Everything about a peer that changes without a control request (sessions, routes):
-/// when it is equal, the peer's row is too. Config changes come with a request, after
-/// which everything is rebuilt.
+/// A peer's published row and what it was built from.
+#[derive(Debug)]
+struct Row {
+    id: PeerId,
+    mark: Mark,
+    counts: PeerCounts,
+    entry: Arc<PeerEntry>,
+}
+
+/// Everything about a peer but its counts that changes without a control request
+/// (sessions, restarts): when it is equal, the peer's row is too, but for the counts.
+/// Config changes come with a request, after which everything is rebuilt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Mark {
     state: State,
@@ -75,7 +95,6 @@ struct Mark {
     neg: bool,
     up: bool,
     known: bool,
-    counts: PeerCounts,
     /// Graceful-restart (and long-lived) stale periods: they change no count.
     in_gr: bool,
     llst: Vec<(Family, Instant)>,
@@ -122,7 +141,10 @@ impl View {
                 Ok(Response::Status(s))
             }
             Request::ShowPeers => Ok(Response::Peers(
-                self.peers.iter().map(|e| e.detail_at(now).row).collect(),
+                self.peers
+                    .iter()
+                    .map(|(e, c)| e.detail_at(*c, now).row)
+                    .collect(),
             )),
             Request::ShowPeersDetail { name } => self.details(name.as_deref(), now),
             _ => return None,
@@ -131,12 +153,15 @@ impl View {
 
     fn details(&self, name: Option<&str>, now: Instant) -> Result<Response, String> {
         let rows = match name {
-            None => self.peers.iter().map(|e| e.detail_at(now)).collect(),
+            None => self
+                .peers
+                .iter()
+                .map(|(e, c)| e.detail_at(*c, now))
+                .collect(),
             Some(n) => {
-                let e = self.peers.iter().find(|e| e.detail.row.name == n);
-                vec![e
-                    .ok_or_else(|| format!("no peer named {n:?}"))?
-                    .detail_at(now)]
+                let found = self.peers.iter().find(|(e, _)| e.detail.row.name == n);
+                let (e, c) = found.ok_or_else(|| format!("no peer named {n:?}"))?;
+                vec![e.detail_at(*c, now)]
             }
         };
         Ok(Response::PeersDetail(rows))
@@ -146,9 +171,10 @@ impl View {
 // ===== impl PeerEntry =====
 
 impl PeerEntry {
-    fn detail_at(&self, now: Instant) -> PeerDetail {
+    fn detail_at(&self, counts: PeerCounts, now: Instant) -> PeerDetail {
         let mut d = self.detail.clone();
         stamp_peer(&mut d.row, self.since, self.last_down, now);
+        set_counts(&mut d.row, counts);
         d.long_lived_stale = llst_at(&self.llst, now);
         d
     }
@@ -160,44 +186,86 @@ impl Publisher {
     pub(super) fn cell(&self) -> Arc<ViewCell> {
         self.cell.clone()
     }
+
+    /// When the loop must wake to publish the turns that ended since the last publish.
+    pub(super) fn due(&self) -> Option<tokio::time::Instant> {
+        let now = tokio::time::Instant::now;
+        self.pending
+            .then(|| self.at.map_or_else(now, |t| t + PUBLISH_EVERY))
+    }
 }
 
 // ===== impl Owner: publishing =====
 
 impl Owner {
+    /// The end of a loop turn: publish when the last publish is [`PUBLISH_EVERY`] old,
+    /// else remember that one is due ([`Publisher::due`]).
+    pub(super) fn turn_ended(&mut self) {
+        let now = tokio::time::Instant::now();
+        match self.snap.at {
+            Some(t) if now < t + PUBLISH_EVERY => self.snap.pending = true,
+            _ => self.publish(false),
+        }
+    }
+
     /// Publish the view if anything in it changed since the last time (`force`: rebuild
     /// every row, after a request that may have changed the config). Costs O(peers)
     /// comparisons plus the rows of the peers that changed; never O(routes).
     pub(super) fn publish(&mut self, force: bool) {
         let mut p = std::mem::take(&mut self.snap);
+        p.at = Some(tokio::time::Instant::now());
+        p.pending = false;
         if force {
             p.last.clear();
             p.status = None;
         }
-        let status = self.status_row();
-        let mut changed = p.status.as_ref() != Some(&status) || p.last.len() != self.peers.len();
-        let mut next = BTreeMap::new();
-        for (id, peer) in &self.peers {
-            let mark = self.mark(*id, peer);
-            let entry = match p.last.remove(id) {
-                Some((m, e)) if m == mark => e,
-                _ => {
-                    changed = true;
-                    Arc::new(self.entry(*id, peer))
-                }
-            };
-            next.insert(*id, (mark, entry));
-        }
+        let (next, mut changed, accepted) = self.rows(std::mem::take(&mut p.last));
+        let status = self.status_row_with(accepted);
+        changed |= p.status.as_ref() != Some(&status);
         if changed {
             p.cell.set(View {
                 status: Some(status.clone()),
                 started: Some(self.started),
-                peers: next.values().map(|(_, e)| e.clone()).collect(),
+                peers: next.iter().map(|r| (r.entry.clone(), r.counts)).collect(),
             });
         }
         p.last = next;
         p.status = Some(status);
         self.snap = p;
+    }
+
+    /// Every peer's row, reusing `old`'s where the [`Mark`] is unchanged (both in
+    /// [`PeerId`] order: one merge walk); whether any row changed; the accepted paths.
+    fn rows(&self, old: Vec<Row>) -> (Vec<Row>, bool, usize) {
+        let mut old = old.into_iter().peekable();
+        let mut next = Vec::with_capacity(self.peers.len());
+        let (mut changed, mut accepted) = (false, 0);
+        for (&id, peer) in &self.peers {
+            while old.next_if(|r| r.id < id).is_some() {
+                changed = true; // a peer went away
+            }
+            let mark = self.mark(peer);
+            let counts = self.counts(id, peer);
+            accepted += counts.accepted as usize;
+            let entry = match old.next_if(|r| r.id == id) {
+                Some(r) if r.mark == mark => {
+                    changed |= r.counts != counts;
+                    r.entry
+                }
+                _ => {
+                    changed = true;
+                    Arc::new(self.entry(id, peer))
+                }
+            };
+            next.push(Row {
+                id,
+                mark,
+                counts,
+                entry,
+            });
+        }
+        changed |= old.next().is_some();
+        (next, changed, accepted)
     }
 
     /// Answer a control request, publishing first: a read after the owner's reply sees
@@ -215,7 +283,7 @@ impl Owner {
         r
     }
 
-    fn mark(&self, id: PeerId, p: &Peer) -> Mark {
+    fn mark(&self, p: &Peer) -> Mark {
         Mark {
             state: p.state,
             since: p.since,
@@ -224,7 +292,6 @@ impl Owner {
             neg: p.neg.is_some(),
             up: p.up.is_some(),
             known: p.known,
-            counts: self.counts(id, p),
             in_gr: p.llgr.in_gr,
             llst: llst_running(p),
         }
@@ -241,6 +308,13 @@ impl Owner {
 }
 
 // ===== helper functions =====
+
+fn set_counts(row: &mut crate::control::PeerRow, c: PeerCounts) {
+    row.received = c.received;
+    row.accepted = c.accepted;
+    row.advertised = c.advertised;
+    row.stale = c.stale;
+}
 
 /// Requests after which every row is rebuilt: they may change a peer's config, name or
 /// disabled flag, which the [`Mark`] does not cover.

@@ -169,3 +169,27 @@ async fn view_answers_match_the_owners_answers() {
     }
     r.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_turn_without_requests_is_published_within_the_interval() {
+    let r = super::tests::rig_with(super::tests::CONFIG, None);
+    let requester = r.handle.requester();
+    let state_of_b = |requester: &Requester| match requester.read(&Request::ShowPeers) {
+        Some(Ok(Response::Peers(rows))) => rows[1].state.clone(),
+        other => panic!("{other:?}"),
+    };
+    // Publish now (an owner round trip), so that the next turn falls inside the interval.
+    r.handle.request(Request::ShowStatus).await.unwrap();
+    let before = state_of_b(&requester);
+    let (from, to) = (State::Idle, State::Active);
+    let t0 = std::time::Instant::now();
+    let ev = PeerEvent::State { peer: 2, from, to };
+    r.events.send(ev).await.unwrap();
+    // No request goes to the owner: only the publish it owes after the turn shows it.
+    while state_of_b(&requester) == before {
+        assert!(t0.elapsed() < Duration::from_secs(2), "never published");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_ne!(state_of_b(&requester), before);
+    r.handle.shutdown().await;
+}

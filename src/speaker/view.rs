@@ -146,6 +146,13 @@ impl Owner {
     /// `show status` without the fields that depend on the clock ([`stamp_status`]).
     /// O(peers): the snapshot (src/speaker/snapshot.rs) builds it every loop turn.
     pub(super) fn status_row(&self) -> StatusRow {
+        let peers = self.peers.iter();
+        let accepted = peers.map(|(id, p)| self.counts(*id, p).accepted as usize);
+        self.status_row_with(accepted.sum())
+    }
+
+    /// [`Owner::status_row`] with the sum of the peers' accepted paths known.
+    pub(super) fn status_row_with(&self, accepted: usize) -> StatusRow {
         let established = self
             .peers
             .values()
@@ -161,12 +168,7 @@ impl Owner {
             uptime_secs: 0,
             peers: self.peers.len(),
             established,
-            paths: self.cfg.originate.len()
-                + self
-                    .peers
-                    .iter()
-                    .map(|(id, p)| self.counts(*id, p).accepted as usize)
-                    .sum::<usize>(),
+            paths: self.cfg.originate.len() + accepted,
             // The count, not `routes()`: that copies and sorts the whole FIB (it made
             // every `show status` O(routes) before issue 6).
             fib_routes: self.fib.route_count(),
