@@ -20,8 +20,15 @@
 # Both are summed over every process in the DUT's namespace (OpenBGPD runs three).
 # The loadgens report their own CPU so that the table shows they were not the bottleneck.
 #
-# Usage: proto-tests/bench/relay.sh [--prefixes N] [--dut DUT[,DUT...]|all] [--runs R]
+# Usage: proto-tests/bench/relay.sh [--prefixes N] [--dut DUT[,DUT...]|all] [--runs R] [--fib]
 #                                   [--perf] [--keep] [--timeout SECS] [--out FILE] [--no-build]
+#   --fib    the fib scenario fed by BGP: the DUT also writes what it learns to its kernel table
+#            (wren [fib] enabled, BIRD's kernel protocol `export all`, FRR bgpd with zebra).
+#            Also measured: fib wall = the DUT's main table holds all N more prefixes
+#            (/proc/net/fib_triestat, polled every 20 ms) - sender's first UPDATE; then the
+#            sender is stopped, and withdraw wall = the table is back to its size before.
+#            DUTs: wren, bird2, bird1, frr (all = these). GoBGP needs a zebra and its client
+#            (3.10) cannot read Debian's FRR 8.4 zebra; portable OpenBGPD has no Linux FIB.
 #   --perf   record the DUT with `perf record --call-graph dwarf` during the relay (report in the work dir)
 #   --keep   keep the work directory (configs, logs, JSON, perf data)
 #   --out    also append each run's JSON result line to FILE
@@ -43,6 +50,7 @@ prefixes=500000
 dut=all
 runs=1
 perf=0
+fib=0
 keep=0
 out_file=""
 build=1
@@ -53,6 +61,7 @@ while [ $# -gt 0 ]; do
     --dut) dut=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --perf) perf=1; shift ;;
+    --fib) fib=1; shift ;;
     --keep) keep=1; shift ;;
     --out) out_file=$2; shift 2 ;;
     --no-build) build=0; shift ;;
@@ -62,6 +71,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 all_duts=(bird2 bird1 frr gobgp openbgpd wren)
+[ "$fib" = 1 ] && all_duts=(bird2 bird1 frr wren)
 [ "$dut" = all ] && dut=$(IFS=,; echo "${all_duts[*]}")
 IFS=, read -ra duts <<<"$dut"
 for d in "${duts[@]}"; do
@@ -121,6 +131,7 @@ bird_conf() {
 log "$work/bird.log" all;
 router id 198.18.1.1;
 protocol device { }
+$([ "$fib" = 1 ] && echo 'protocol kernel { ipv4 { export all; }; }')
 protocol bgp sender {
   local 198.18.1.1 as 64512;
   neighbor 198.18.1.2 as 65001;
@@ -169,7 +180,7 @@ import = "accept-all"
 export = "accept-all"
 
 [fib]
-enabled = false
+enabled = $([ "$fib" = 1 ] && echo true || echo false)
 
 [control]
 socket = "$work/wren.sock"
@@ -181,7 +192,8 @@ EOF
 
 # bird1_conf: BIRD 1.6, the same as bird_conf in its own syntax (no channels).
 bird1_conf() {
-  bird_conf | sed -e 's/ipv4 { import all; export all; };/import all; export all;/'
+  bird_conf | sed -e 's/ipv4 { import all; export all; };/import all; export all;/' \
+    -e 's/ipv4 { export all; };/export all;/'
 }
 
 frr_conf() {
@@ -275,7 +287,9 @@ start_dut() {
     frr)
       frr_conf >"$work/frr.conf"
       mkdir -p "$work/frr.vty"
-      ip netns exec "$ns_d" /usr/lib/frr/bgpd -Z -n -S -u root -g root -f "$work/frr.conf" \
+      local zopts=(-Z -n)
+      [ "$fib" = 1 ] && start_zebra && zopts=(-z "$work/zebra/zserv.api")
+      ip netns exec "$ns_d" /usr/lib/frr/bgpd "${zopts[@]}" -S -u root -g root -f "$work/frr.conf" \
         -i "$work/frr.pid" --vty_socket "$work/frr.vty" -P 0 >"$err" 2>&1 &
       ;;
     gobgp)
@@ -301,6 +315,42 @@ start_dut() {
   # The daemons that load more (FRR, GoBGP, OpenBGPD's three processes) get longer.
   case $1 in bird* | wren) sleep 0.3 ;; *) sleep 1.5 ;; esac
   kill -0 "$dut_pid" 2>/dev/null || die "$1 did not start: $(tail -5 "$err" 2>/dev/null)"
+}
+
+# start_zebra: FRR's zebra in the DUT's namespace (the fib scenario), as the frr user: as
+# root it refuses to start unless root is in the frrvty group.
+start_zebra() {
+  chmod 0755 "$work"
+  install -d -m 0777 "$work/zebra"
+  printf 'hostname dut\nlog file %s warnings\n' "$work/zebra/zebra.log" >"$work/zebra/zebra.conf"
+  ip netns exec "$ns_d" /usr/lib/frr/zebra -u frr -g frr -z "$work/zebra/zserv.api" \
+    -i "$work/zebra/zebra.pid" --vty_socket "$work/zebra" -f "$work/zebra/zebra.conf" -P 0 \
+    >"$work/zebra.err" 2>&1 &
+  pids+=($!)
+  local end=$((SECONDS + 10))
+  until [ -S "$work/zebra/zserv.api" ]; do
+    [ $SECONDS -lt $end ] || die "zebra did not start: $(tail -3 "$work/zebra.err")"
+    sleep 0.05
+  done
+}
+
+# fib_count: prefixes in the DUT's main table (the kernel's own count, no route dump).
+fib_count() {
+  ip netns exec "$ns_d" awk '/^Main:/ {m = 1} m && $1 == "Prefixes:" {print $2; exit}' /proc/net/fib_triestat
+}
+
+# wait_fib OP N: poll every 20 ms until the count OP N (ge|le); prints the time it held.
+wait_fib() {
+  local end=$((SECONDS + timeout)) c
+  while :; do
+    c=$(fib_count)
+    if { [ "$1" = ge ] && [ "$c" -ge "$2" ]; } || { [ "$1" = le ] && [ "$c" -le "$2" ]; }; then
+      now
+      return
+    fi
+    [ $SECONDS -lt $end ] || die "timed out: $c kernel prefixes, waiting for $1 $2"
+    sleep 0.02
+  done
 }
 
 # stop_dut: stop the DUT, then whatever else still runs in its namespace (OpenBGPD's
@@ -352,7 +402,8 @@ run_one() {
   local rcv_pid=$!
   pids+=("$rcv_pid")
   wait_line "$out-rcv.json" '"established"' "$rcv_pid"
-  local rss0 cpu0 load perf_pid=""
+  local rss0 cpu0 load perf_pid="" fib0
+  fib0=$(fib_count)
   load=$(cut -d' ' -f1 /proc/loadavg)
   rss0=$(dut_kb VmRSS)
   cpu0=$(dut_ticks)
@@ -371,9 +422,22 @@ run_one() {
   cpu1=$(dut_ticks)
   hwm=$(dut_kb VmHWM)
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
+  export FIB_AT="" FIB_CPU="" WD_WALL="" WD_CPU=""
+  if [ "$fib" = 1 ]; then
+    FIB_AT=$(wait_fib ge $((fib0 + prefixes)))
+    FIB_CPU=$(dut_ticks)
+  fi
   sleep 2
   cpu2=$(dut_ticks)
   wait_line "$out-snd.json" '"mode"' "$snd_pid"
+  if [ "$fib" = 1 ]; then
+    local t0 t1 c0
+    c0=$(dut_ticks) t0=$(now)
+    stop "$snd_pid"
+    t1=$(wait_fib le "$fib0")
+    WD_CPU=$(($(dut_ticks) - c0))
+    WD_WALL=$(python3 -c "print($t1 - $t0)")
+  fi
   stop "$snd_pid"
   stop "$rcv_pid"
   stop_dut
@@ -383,14 +447,19 @@ run_one() {
     log "perf profile of $name: $out.perf.txt"
   fi
   python3 - "$name" "$run" "$out" "$cpu0" "$cpu1" "$cpu2" "$clk_tck" "$hwm" "$rss0" "$load" >>"$work/results.jsonl" <<'PY'
-import json, sys
+import json, os, sys
 name, run, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 cpu0, cpu1, cpu2, tck, hwm, rss0, load = (float(x) for x in sys.argv[4:11])
 last = lambda f: json.loads([l for l in open(f) if '"mode"' in l][-1])
 s, r = last(out + "-snd.json"), last(out + "-rcv.json")
 assert r["complete"] and r["prefixes"] == r["target"], r
 relay = r["last_prefix"] - s["first_sent"]
-print(json.dumps({
+env = lambda k: float(os.environ[k]) if os.environ.get(k) else None
+fib = {}
+if env("FIB_AT") is not None:
+    fib = {"fib_wall": env("FIB_AT") - s["first_sent"], "fib_cpu": (env("FIB_CPU") - cpu0) / tck,
+           "withdraw_wall": env("WD_WALL"), "withdraw_cpu": env("WD_CPU") / tck}
+print(json.dumps({**fib,
     "dut": name, "run": run, "prefixes": r["prefixes"], "updates_sent": s["updates"],
     "updates_received": r["updates"], "withdrawn": r["withdrawn"],
     "relay_wall": relay, "total_wall": r["last_prefix"] - s["established"],
@@ -418,10 +487,15 @@ keys = [("relay_wall", "relay wall s", "{:.2f}"), ("total_wall", "total wall s",
         ("peak_rss_mib", "peak RSS MiB", "{:.1f}"), ("updates_received", "UPDATEs received", "{:.0f}"),
         ("snd_cpu", "sender CPU s", "{:.2f}"), ("rcv_cpu", "receiver CPU s", "{:.2f}"),
         ("loadavg", "load average", "{:.1f}")]
+if "fib_wall" in rows[0]:
+    keys[:0] = [("fib_wall", "kernel holds all, s", "{:.2f}"), ("fib_cpu", "CPU s until then", "{:.2f}"),
+                ("withdraw_wall", "withdrawn from kernel, s", "{:.2f}"),
+                ("withdraw_cpu", "CPU s withdrawing", "{:.2f}")]
 duts = [d for d in ("wren", "bird2", "bird1", "frr", "gobgp", "openbgpd") if d in by]
 ratio = "wren" in by and "bird2" in by
 n = rows[0]["prefixes"]
-print(f"\n{n} IPv4 /24 prefixes relayed eBGP -> eBGP; median of {len(by[duts[0]])} run(s)\n")
+into = " and written to the kernel" if "fib_wall" in rows[0] else ""
+print(f"\n{n} IPv4 /24 prefixes relayed eBGP -> eBGP{into}; median of {len(by[duts[0]])} run(s)\n")
 print("| | " + " | ".join(duts) + (" | wren / bird2 |" if ratio else " |"))
 print("|---" * (len(duts) + 1 + ratio) + "|")
 for k, label, fmt in keys:

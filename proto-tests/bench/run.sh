@@ -10,6 +10,8 @@
 #   mesh       P iBGP peers with 1-2 /26s each: cold start to full kernel FIB, idle CPU, RSS
 #   churn      the converged mesh while one peer flaps its routes every second
 #   fib        kernel FIB programming: tests/fib_throughput.rs and BIRD 2's kernel protocol
+#              on the same routes, then fed by BGP (relay.sh --fib: wren, BIRD 2, BIRD 1.6,
+#              FRR bgpd with zebra; N routes to the kernel and withdrawn)
 # Options:
 #   --duts LIST       comma-separated: wren,bird2,bird1,frr,gobgp,openbgpd (default: all)
 #   --clients C       rr-fanout clients (default 1000)
@@ -77,6 +79,7 @@ for s in "${scens[@]}"; do
 		WREN_FIB_BENCH_ROUTES=$fib_routes cargo test --release --quiet --test fib_throughput -- \
 			--nocapture --test-threads 1 || failed=1
 		proto-tests/fib/bird-kernel-bench.sh "$fib_routes" || failed=1
+		proto-tests/bench/relay.sh --fib --prefixes "$relay_prefixes" --dut all --runs "$runs" || failed=1
 		;;
 	*)
 		for ((i = 1; i <= runs; i++)); do
