@@ -358,7 +358,8 @@ t0, t_fib = float(t0), float(t_fib)
 r = {"scenario": scen, "dut": dut, "version": ver, "sessions": int(n), "blocks": int(total),
      "load": float(load), "rss_before_mib": float(rss0), "peak_rss_mib": float(hwm2),
      "rss_end_mib": float(rss2), "tester_cpu": c["cpu_secs"],
-     "all_up": c["all_up"] - c["first_up"]}
+     "all_up": c["all_up"] - c["first_up"], "retries": c.get("retries"),
+     "establish_secs": c.get("establish_secs")}
 if scen == "rr-fanout":
     r["first_to_last"] = c["last_complete"] - c["first_up"]
     r["wall"] = c["last_complete"] - t0
