@@ -24,10 +24,14 @@ pub struct Prefix4 {
     len: u8,
 }
 
-/// An IPv6 prefix: host-order address (host bits zero) and length 0..=128.
+/// An IPv6 prefix: address (host bits zero) and length 0..=128. The address is kept as
+/// network-order bytes, not a `u128`: 17 bytes with alignment 1 instead of 32 with
+/// alignment 16, so that every table keyed by a [`crate::rib::Prefix`] holds 20-byte keys
+/// instead of 48-byte ones (the FIB adapter's maps: 80 bytes per entry before). Byte order
+/// keeps the derived order numeric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Prefix6 {
-    addr: u128,
+    addr: [u8; 16],
     len: u8,
 }
 
@@ -118,19 +122,22 @@ impl Prefix6 {
             u128::MAX << (128 - len)
         };
         Some(Prefix6 {
-            addr: addr & mask,
+            addr: (addr & mask).to_be_bytes(),
             len,
         })
     }
 
     #[inline]
     pub(crate) const fn from_raw(addr: u128, len: u8) -> Prefix6 {
-        Prefix6 { addr, len }
+        Prefix6 {
+            addr: addr.to_be_bytes(),
+            len,
+        }
     }
 
     #[inline]
     pub const fn addr_u128(&self) -> u128 {
-        self.addr
+        u128::from_be_bytes(self.addr)
     }
 
     #[inline]
@@ -150,7 +157,7 @@ impl Prefix6 {
 
     #[inline]
     pub fn contains(&self, other: &Prefix6) -> bool {
-        other.len >= self.len && Prefix6::new(other.addr, self.len) == Some(*self)
+        other.len >= self.len && Prefix6::new(other.addr_u128(), self.len) == Some(*self)
     }
 }
 
@@ -199,7 +206,7 @@ impl FromStr for Prefix6 {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (a, len) = parse_prefix::<Ipv6Addr>(s, 128)?;
         let p = Prefix6::new(u128::from(a), len).ok_or_else(|| format!("bad prefix {s:?}"))?;
-        if p.addr != u128::from(a) {
+        if p.addr_u128() != u128::from(a) {
             return Err(format!("{s:?} has host bits set (did you mean {p}?)"));
         }
         Ok(p)
@@ -462,7 +469,7 @@ pub fn encode_v6(nlri: &[Nlri6], add_path: bool, out: &mut Vec<u8>) {
         }
         let len = n.prefix.len;
         out.push(len);
-        out.extend_from_slice(&n.prefix.addr.to_be_bytes()[..prefix_octets(len)]);
+        out.extend_from_slice(&n.prefix.addr[..prefix_octets(len)]);
     }
 }
 
