@@ -27,7 +27,7 @@ fn uni(prefix: &str, nhs: &[&str]) -> FibChange {
     let nhs: Vec<IpAddr> = nhs.iter().map(|a| a.parse().unwrap()).collect();
     FibChange::Upsert(FibRoute {
         prefix: pfx(prefix),
-        kind: FibKind::Unicast(nhs),
+        kind: FibKind::Unicast(nhs.into()),
     })
 }
 

@@ -169,9 +169,9 @@ fn install_and_withdraw_throughput() {
     rates.push(report("withdraw blackhole", n, timed(&mut fib, &withdraw)));
     assert_eq!(ns.count(254, "bgp"), 0);
 
-    let s = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(2)])));
+    let s = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(2)].into())));
     rates.push(report("install unicast via gateway", n, s));
-    let s = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(3)])));
+    let s = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(3)].into())));
     rates.push(report("replace gateway", n, s));
     rates.push(report("withdraw unicast", n, timed(&mut fib, &withdraw)));
     assert_eq!(ns.count(254, "bgp"), 0);
@@ -212,10 +212,13 @@ fn ecmp_member_change_cost() {
         } else {
             "multipath routes"
         };
-        let s = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(2), gw(3)])));
+        let s = timed(
+            &mut fib,
+            &upserts(n, &FibKind::Unicast(vec![gw(2), gw(3)].into())),
+        );
         report(&format!("install 2-way ECMP ({what})"), n, s);
         let before = fib.wait_flushed();
-        let t = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(2)])));
+        let t = timed(&mut fib, &upserts(n, &FibKind::Unicast(vec![gw(2)].into())));
         let after = fib.wait_flushed();
         let msgs = after.writes + after.nexthop_writes - before.writes - before.nexthop_writes;
         eprintln!(

@@ -239,7 +239,7 @@ mod tests {
     }
 
     fn nh(s: &str) -> FibKind {
-        FibKind::Unicast(vec![s.parse::<IpAddr>().unwrap()])
+        FibKind::Unicast(vec![s.parse::<IpAddr>().unwrap()].into())
     }
 
     #[test]

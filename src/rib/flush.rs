@@ -456,6 +456,6 @@ pub(super) fn fib_kind(nhs: &NhSets, state: u32) -> FibKind {
     if state == fib::BLACKHOLE {
         FibKind::Blackhole
     } else {
-        FibKind::Unicast(nhs.get(state).to_vec())
+        FibKind::Unicast(nhs.shared(state))
     }
 }

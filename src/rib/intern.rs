@@ -8,8 +8,6 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use smallvec::SmallVec;
-
 use crate::hash::FastMap;
 use crate::wire::{Attrs, NextHop, SegmentKind};
 
@@ -68,7 +66,9 @@ pub struct Interner {
 }
 
 /// A sorted set of FIB next hops.
-pub type NhSet = SmallVec<[IpAddr; 2]>;
+/// Shared: every FIB route through the set holds the same allocation
+/// ([`NhSets::shared`]), not a copy of its own.
+pub type NhSet = std::sync::Arc<[IpAddr]>;
 
 /// Interned next-hop sets, so a prefix's FIB state is one `u32` to compare.
 #[derive(Default)]
@@ -212,7 +212,7 @@ impl NhSets {
                 id
             }
             None => {
-                let s: NhSet = set.iter().copied().collect();
+                let s: NhSet = NhSet::from(set);
                 let id = match self.free.pop() {
                     Some(id) => {
                         self.sets[(id - Self::FIRST) as usize] = (s.clone(), 1);
@@ -254,10 +254,11 @@ impl NhSets {
         }
     }
 
-    pub fn get(&self, id: u32) -> &[IpAddr] {
+    /// The set itself, shared (an empty one for ids that are not sets).
+    pub fn shared(&self, id: u32) -> NhSet {
         id.checked_sub(Self::FIRST)
             .and_then(|i| self.sets.get(i as usize))
-            .map_or(&[], |e| &e.0[..])
+            .map_or_else(NhSet::default, |e| e.0.clone())
     }
 }
 

@@ -144,7 +144,8 @@ pub enum FibKind {
     /// Forward to these BGP next hops (one = plain route, several = ECMP), sorted.
     /// An IPv6 next hop that is link-local needs the session's interface: the FIB
     /// adapter resolves it.
-    Unicast(Vec<IpAddr>),
+    /// Shared with every route through the same set (the RIB interns them).
+    Unicast(std::sync::Arc<[IpAddr]>),
     /// An originated block: drop what no more specific route claims.
     Blackhole,
 }

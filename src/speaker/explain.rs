@@ -145,7 +145,7 @@ impl Owner {
         let held = FibSink::route(self.fib.as_ref(), &p);
         let route = held.clone().or(k.route);
         let (kind, next_hops) = match route.map(|r| r.kind) {
-            Some(FibKind::Unicast(nh)) => (Some("unicast".to_string()), nh),
+            Some(FibKind::Unicast(nh)) => (Some("unicast".to_string()), nh.to_vec()),
             Some(FibKind::Blackhole) => (Some("blackhole".to_string()), Vec::new()),
             None => (None, Vec::new()),
         };

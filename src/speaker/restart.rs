@@ -289,7 +289,7 @@ mod tests {
     fn unicast(s: &str, nh: &str) -> FibChange {
         FibChange::Upsert(FibRoute {
             prefix: p(s),
-            kind: FibKind::Unicast(vec![nh.parse().unwrap()]),
+            kind: FibKind::Unicast(vec![nh.parse().unwrap()].into()),
         })
     }
 

@@ -245,7 +245,7 @@ fn connected_iface(host: &Host, nh: IpAddr) -> Option<String> {
 
 pub(super) fn fib_row(r: &FibRoute) -> FibRow {
     let (kind, next_hops) = match &r.kind {
-        FibKind::Unicast(nh) => ("unicast", nh.clone()),
+        FibKind::Unicast(nh) => ("unicast", nh.to_vec()),
         FibKind::Blackhole => ("blackhole", Vec::new()),
     };
     FibRow {

@@ -377,7 +377,7 @@ fn want_form(
     let rule = Topo::rule_for(rules, p);
     let v6 = matches!(p, Prefix::V6(_));
     let mut hops = Vec::with_capacity(nhs.len());
-    for nh in nhs {
+    for nh in nhs.iter() {
         if v6 && nh.is_ipv4() {
             continue;
         }

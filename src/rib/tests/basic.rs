@@ -25,11 +25,11 @@ fn ebgp_route_is_relayed_to_another_ebgp_peer_with_our_as_and_next_hop_self() {
         vec![
             FibChange::Upsert(FibRoute {
                 prefix: p4("198.51.100.0/24"),
-                kind: FibKind::Unicast(vec![ip("198.18.1.2")]),
+                kind: FibKind::Unicast(vec![ip("198.18.1.2")].into()),
             }),
             FibChange::Upsert(FibRoute {
                 prefix: p4("203.0.113.0/24"),
-                kind: FibKind::Unicast(vec![ip("198.18.1.2")]),
+                kind: FibKind::Unicast(vec![ip("198.18.1.2")].into()),
             }),
         ]
     );

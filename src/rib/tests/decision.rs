@@ -290,7 +290,7 @@ fn ecmp_rib(multipath: usize) -> Rib {
 fn ecmp_takes_equal_paths_with_distinct_next_hops() {
     let mut rib = ecmp_rib(8);
     let out = rib.flush();
-    let want = FibKind::Unicast(vec![ip("198.18.1.2"), ip("198.18.2.2"), ip("198.18.3.2")]);
+    let want = FibKind::Unicast(vec![ip("198.18.1.2"), ip("198.18.2.2"), ip("198.18.3.2")].into());
     assert_eq!(
         out.fib,
         vec![FibChange::Upsert(FibRoute {
@@ -328,11 +328,14 @@ fn ecmp_takes_equal_paths_with_distinct_next_hops() {
 fn ecmp_limit_keeps_the_preferred_next_hops() {
     let mut rib = ecmp_rib(2);
     rib.flush();
-    let want = FibKind::Unicast(vec![ip("198.18.1.2"), ip("198.18.2.2")]);
+    let want = FibKind::Unicast(vec![ip("198.18.1.2"), ip("198.18.2.2")].into());
     assert_eq!(rib.fib()[0].kind, want);
     let mut rib = ecmp_rib(1);
     rib.flush();
-    assert_eq!(rib.fib()[0].kind, FibKind::Unicast(vec![ip("198.18.1.2")]));
+    assert_eq!(
+        rib.fib()[0].kind,
+        FibKind::Unicast(vec![ip("198.18.1.2")].into())
+    );
     assert!(rib.explain(&p4(P)).iter().all(|v| !v.multipath));
 }
 

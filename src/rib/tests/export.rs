@@ -275,7 +275,7 @@ fn ipv6_routes_use_mp_reach_with_self_and_link_local() {
         out.fib,
         vec![FibChange::Upsert(FibRoute {
             prefix: p6("2001:db8:100::/48"),
-            kind: FibKind::Unicast(vec![ip("2001:db8:1::2")]),
+            kind: FibKind::Unicast(vec![ip("2001:db8:1::2")].into()),
         })]
     );
     let u = &routes(&out, 2)[0];
@@ -327,7 +327,7 @@ fn ipv4_over_an_ipv6_next_hop_rfc8950() {
     let out = rib.flush();
     assert_eq!(
         rib.fib()[0].kind,
-        FibKind::Unicast(vec![ip("2001:db8:1::2")])
+        FibKind::Unicast(vec![ip("2001:db8:1::2")].into())
     );
     let u = &routes(&out, 2)[0];
     let r = u.mp_reach.as_ref().unwrap();
