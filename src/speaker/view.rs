@@ -144,7 +144,7 @@ impl Owner {
     }
 
     /// `show status` without the fields that depend on the clock ([`stamp_status`]).
-    /// O(peers): the snapshot (src/speaker/snapshot.rs) builds it every loop turn.
+    /// O(peers): the snapshot (src/speaker/snapshot.rs) builds it at most every 20 ms.
     pub(super) fn status_row(&self) -> StatusRow {
         let peers = self.peers.iter();
         let accepted = peers.map(|(id, p)| self.counts(*id, p).accepted as usize);
