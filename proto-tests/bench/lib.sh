@@ -38,7 +38,7 @@ ns_mem() {
 		k=$(status_kb "$p" "$2" 2>/dev/null) || continue
 		t=$((t + ${k:-0}))
 	done
-	awk -v t="$t" 'BEGIN {printf "%.1f\n", t / 1024}'
+	awk -v t="$t" 'BEGIN {printf "%.3f\n", t / 1024}'
 }
 
 # build_release [BIN...]: release builds of the loadgen and the named binaries (wren), in

@@ -83,7 +83,6 @@ tag="wren-bench-$$"
 ns_s="$tag-snd" ns_d="$tag-dut" ns_r="$tag-rcv"
 work=$(mktemp -d "/tmp/$tag.XXXXXX")
 pids=()
-clk_tck=$BENCH_CLK_TCK
 
 cleanup() {
   local p
@@ -363,25 +362,11 @@ stop_dut() {
   for p in $(ns_pids "$ns_d"); do kill -9 "$p" 2>/dev/null || true; done
 }
 
-# dut_ticks: CPU clock ticks of every process in the DUT's namespace.
-dut_ticks() {
-  local p t=0 c
-  for p in $(ns_pids "$ns_d"); do
-    c=$(cpu_ticks "$p" 2>/dev/null) || continue
-    t=$((t + c))
-  done
-  echo "$t"
-}
+# dut_cpu: CPU seconds of every process in the DUT's namespace (lib.sh).
+dut_cpu() { ns_cpu "$ns_d"; }
 
-# dut_kb KEY: a /proc status field (VmHWM, VmRSS) summed over the DUT's namespace, in kB.
-dut_kb() {
-  local p t=0 k
-  for p in $(ns_pids "$ns_d"); do
-    k=$(status_kb "$p" "$1" 2>/dev/null) || continue
-    t=$((t + ${k:-0}))
-  done
-  echo "$t"
-}
+# dut_mib KEY: a /proc status field (VmHWM, VmRSS) summed over the DUT's namespace, in MiB.
+dut_mib() { ns_mem "$ns_d" "$1"; }
 
 # wait_line FILE PATTERN PID: wait until FILE has a line matching PATTERN (or PID exits).
 wait_line() {
@@ -405,8 +390,8 @@ run_one() {
   local rss0 cpu0 load perf_pid="" fib0
   fib0=$(fib_count)
   load=$(cut -d' ' -f1 /proc/loadavg)
-  rss0=$(dut_kb VmRSS)
-  cpu0=$(dut_ticks)
+  rss0=$(dut_mib VmRSS)
+  cpu0=$(dut_cpu)
   if [ "$perf" = 1 ]; then
     perf record --call-graph dwarf,32768 -F 2999 -p "$dut_pid" -o "$out.perf.data" >/dev/null 2>&1 &
     perf_pid=$!
@@ -419,23 +404,23 @@ run_one() {
   pids+=("$snd_pid")
   wait_line "$out-rcv.json" '"mode"' "$rcv_pid"
   local cpu1 hwm cpu2
-  cpu1=$(dut_ticks)
-  hwm=$(dut_kb VmHWM)
+  cpu1=$(dut_cpu)
+  hwm=$(dut_mib VmHWM)
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
   export FIB_AT="" FIB_CPU="" WD_WALL="" WD_CPU=""
   if [ "$fib" = 1 ]; then
     FIB_AT=$(wait_fib ge $((fib0 + prefixes)))
-    FIB_CPU=$(dut_ticks)
+    FIB_CPU=$(dut_cpu)
   fi
   sleep 2
-  cpu2=$(dut_ticks)
+  cpu2=$(dut_cpu)
   wait_line "$out-snd.json" '"mode"' "$snd_pid"
   if [ "$fib" = 1 ]; then
     local t0 t1 c0
-    c0=$(dut_ticks) t0=$(now)
+    c0=$(dut_cpu) t0=$(now)
     stop "$snd_pid"
     t1=$(wait_fib le "$fib0")
-    WD_CPU=$(($(dut_ticks) - c0))
+    WD_CPU=$(python3 -c "print($(dut_cpu) - $c0)")
     WD_WALL=$(python3 -c "print($t1 - $t0)")
   fi
   stop "$snd_pid"
@@ -446,10 +431,10 @@ run_one() {
       | grep -v '^$' | head -60 >"$out.perf.txt" || true
     log "perf profile of $name: $out.perf.txt"
   fi
-  python3 - "$name" "$run" "$out" "$cpu0" "$cpu1" "$cpu2" "$clk_tck" "$hwm" "$rss0" "$load" >>"$work/results.jsonl" <<'PY'
+  python3 - "$name" "$run" "$out" "$cpu0" "$cpu1" "$cpu2" "$hwm" "$rss0" "$load" >>"$work/results.jsonl" <<'PY'
 import json, os, sys
 name, run, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-cpu0, cpu1, cpu2, tck, hwm, rss0, load = (float(x) for x in sys.argv[4:11])
+cpu0, cpu1, cpu2, hwm, rss0, load = (float(x) for x in sys.argv[4:10])
 last = lambda f: json.loads([l for l in open(f) if '"mode"' in l][-1])
 s, r = last(out + "-snd.json"), last(out + "-rcv.json")
 assert r["complete"] and r["prefixes"] == r["target"], r
@@ -457,15 +442,15 @@ relay = r["last_prefix"] - s["first_sent"]
 env = lambda k: float(os.environ[k]) if os.environ.get(k) else None
 fib = {}
 if env("FIB_AT") is not None:
-    fib = {"fib_wall": env("FIB_AT") - s["first_sent"], "fib_cpu": (env("FIB_CPU") - cpu0) / tck,
-           "withdraw_wall": env("WD_WALL"), "withdraw_cpu": env("WD_CPU") / tck}
+    fib = {"fib_wall": env("FIB_AT") - s["first_sent"], "fib_cpu": env("FIB_CPU") - cpu0,
+           "withdraw_wall": env("WD_WALL"), "withdraw_cpu": env("WD_CPU")}
 print(json.dumps({**fib,
     "dut": name, "run": run, "prefixes": r["prefixes"], "updates_sent": s["updates"],
     "updates_received": r["updates"], "withdrawn": r["withdrawn"],
     "relay_wall": relay, "total_wall": r["last_prefix"] - s["established"],
     "first_latency": r["first_prefix"] - s["first_sent"],
-    "cpu": (cpu1 - cpu0) / tck, "cpu_after_2s": (cpu2 - cpu0) / tck,
-    "peak_rss_mib": hwm / 1024, "rss_before_mib": rss0 / 1024,
+    "cpu": cpu1 - cpu0, "cpu_after_2s": cpu2 - cpu0,
+    "peak_rss_mib": hwm, "rss_before_mib": rss0,
     "snd_cpu": s["cpu_secs"], "rcv_cpu": r["cpu_secs"], "snd_encode": s["encode_secs"],
     "loadavg": load, "sample_attrs": r["sample_attrs"],
 }))
